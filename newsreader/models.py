@@ -75,6 +75,25 @@ class ParsedFeed:
     language: str | None = None
 
 
+class EntityType(enum.StrEnum):
+    PERSON = "PERSON"
+    ORG = "ORG"
+    PLACE = "PLACE"
+    NORP = "NORP"  # nationalities, religious and ethnic or political groups
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """One recognised entity mention: ``text[start:end]`` of the analysed text."""
+
+    start: int
+    end: int
+    text: str
+    type: EntityType
+    canonical: str
+    country: str | None = None  # ISO 3166-1 alpha-2, for places and nationalities
+
+
 class FetchStatus(enum.StrEnum):
     OK = "ok"  # new body: parse it
     NOT_MODIFIED = "not_modified"  # 304
