@@ -1,0 +1,289 @@
+"""The application service both faces use: the CLI's sub-commands and the TUI call only this.
+
+It ties the configuration, the cache and the refresh together; neither face reaches into SQL
+or the network directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import multiprocessing
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from newsreader import config as cfg
+from newsreader.feeds import opml
+from newsreader.feeds.fetch import Fetcher, FetchLimits, FetchRequest
+from newsreader.feeds.parse import NotAFeedError, find_feed_links, parse_feed
+from newsreader.feeds.poller import EventHandler, Poller
+from newsreader.models import (
+    Article,
+    ArticleFilter,
+    ArticleRow,
+    Feed,
+    FeedSource,
+    RefreshSummary,
+)
+from newsreader.paths import Paths
+from newsreader.store import Store
+
+DEMO_DIR = Path(__file__).parent / "feeds" / "demo"
+
+
+class LibraryError(Exception):
+    """A user-facing problem (bad URL, unknown feed ...); the message is shown as is."""
+
+
+def parse_workers() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def make_parse_pool(workers: int | None = None) -> Executor:
+    # forkserver: workers start from a clean process, never a fork of a threaded UI.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["newsreader.feeds.parse"])
+    return ProcessPoolExecutor(max_workers=workers or parse_workers(), mp_context=context)
+
+
+def demo_sources() -> list[FeedSource]:
+    manifest = json.loads((DEMO_DIR / "feeds.json").read_text(encoding="utf-8"))
+    return [
+        FeedSource(
+            url=(DEMO_DIR / entry["file"]).resolve().as_uri(),
+            title=entry.get("title"),
+            region=entry.get("region"),
+            category=entry.get("category"),
+        )
+        for entry in manifest
+    ]
+
+
+def demo_paths() -> Paths:
+    """A throwaway config and data dir holding the bundled demo feeds."""
+    root = Path(tempfile.mkdtemp(prefix="newsreader-demo-"))
+    paths = Paths(config_file=root / "config" / "config.toml", data_dir=root / "data")
+    paths.config_dir.mkdir(parents=True)
+    paths.config_file.write_text(cfg.DEFAULT_CONFIG, encoding="utf-8")
+    cfg.write_feed_list(paths.feeds_file, demo_sources())
+    return paths
+
+
+class Library:
+    def __init__(self, paths: Paths, settings: cfg.Settings, store: Store) -> None:
+        self.paths = paths
+        self.settings = settings
+        self.store = store
+        self._pool: Executor | None = None
+        self._throwaway: Path | None = None
+
+    @classmethod
+    def open(cls, paths: Paths, *, write_defaults: bool = True) -> Library:
+        if write_defaults:
+            cfg.ensure_files(paths)
+        settings = cfg.load_settings(paths)
+        store = Store.open(paths.database)
+        library = cls(paths, settings, store)
+        library.sync_feeds()
+        return library
+
+    @classmethod
+    def open_demo(cls) -> Library:
+        paths = demo_paths()
+        library = cls.open(paths, write_defaults=False)
+        library._throwaway = paths.config_dir.parent
+        return library
+
+    @property
+    def is_demo(self) -> bool:
+        return self._throwaway is not None
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+        self.store.close()
+        if self._throwaway is not None:
+            shutil.rmtree(self._throwaway, ignore_errors=True)
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- feeds ----------------------------------------------------------------------------
+
+    def sources(self) -> list[FeedSource]:
+        return cfg.load_feed_sources(self.paths.feeds_file)
+
+    def sync_feeds(self) -> None:
+        self.store.sync_feeds(self.sources())
+
+    def feeds(self) -> list[Feed]:
+        return self.store.feeds()
+
+    def add_feed(self, source: FeedSource) -> Feed:
+        url = check_url(source.url)
+        source = replace(source, url=url)
+        if not cfg.add_feed_source(self.paths.feeds_file, source):
+            raise LibraryError(f"already subscribed: {url}")
+        self.sync_feeds()
+        feed = self.store.feed_by_url(url)
+        assert feed is not None
+        return feed
+
+    def remove_feed(self, url: str) -> None:
+        removed = cfg.remove_feed_source(self.paths.feeds_file, url)
+        deleted = self.store.delete_feed(url)
+        if not (removed or deleted):
+            raise LibraryError(f"no such feed: {url}")
+        self.sync_feeds()
+
+    def import_opml(self, data: bytes) -> list[FeedSource]:
+        """Add every feed of an OPML file that is not there yet; returns those added."""
+        try:
+            sources = opml.parse_opml(data)
+        except opml.OPMLError as exc:
+            raise LibraryError(str(exc)) from exc
+        added = [s for s in sources if cfg.add_feed_source(self.paths.feeds_file, s)]
+        self.sync_feeds()
+        return added
+
+    def export_opml(self) -> str:
+        return opml.to_opml(self.sources())
+
+    # --- refresh --------------------------------------------------------------------------
+
+    def _parse_pool(self) -> Executor:
+        if self._pool is None:
+            self._pool = make_parse_pool()
+        return self._pool
+
+    def fetch_limits(self) -> FetchLimits:
+        r = self.settings.refresh
+        return FetchLimits(
+            concurrency=max(1, r.concurrency),
+            per_host=max(1, r.per_host),
+            connect_timeout=r.connect_timeout,
+            read_timeout=r.read_timeout,
+            total_timeout=r.timeout,
+            max_body_bytes=int(r.max_body_mb * 1_000_000),
+        )
+
+    def due_feeds(self, urls: Sequence[str] = (), *, force: bool = False) -> list[Feed]:
+        feeds = self.store.feeds(with_counts=False)
+        if urls:
+            wanted = set(urls)
+            unknown = wanted - {f.url for f in feeds}
+            if unknown:
+                raise LibraryError(f"no such feed: {', '.join(sorted(unknown))}")
+            return [f for f in feeds if f.url in wanted]
+        if force:
+            return [f for f in feeds if not f.gone]
+        now = time.time()
+        return [
+            f
+            for f in feeds
+            if not f.gone and (f.next_due is None or f.next_due.timestamp() <= now)
+        ]
+
+    async def refresh(
+        self,
+        urls: Sequence[str] = (),
+        *,
+        force: bool = True,
+        on_event: EventHandler | None = None,
+    ) -> RefreshSummary:
+        """Refresh the named feeds, or all feeds (``force``) or only those that are due."""
+        feeds = self.due_feeds(urls, force=force)
+        writer = Store.open(self.paths.database)
+        try:
+            async with Fetcher(self.fetch_limits()) as fetcher:
+                poller = Poller(
+                    writer,
+                    fetcher,
+                    self._parse_pool(),
+                    interval_seconds=self.settings.refresh.interval_minutes * 60,
+                    on_event=on_event,
+                    on_moved=self._feed_moved,
+                )
+                try:
+                    summary = await poller.refresh(feeds)
+                finally:
+                    poller.close()
+            ret = self.settings.retention
+            writer.prune(ret.max_age_days, ret.max_per_feed)
+        finally:
+            writer.close()
+        return summary
+
+    async def discover(self, url: str) -> str:
+        """Check that a URL serves a feed before subscribing; a web page that links to its
+        feed (``<link rel="alternate">``) gives that feed's address."""
+        url = check_url(url)
+        if url.startswith("file:"):
+            return url
+        async with Fetcher(self.fetch_limits()) as fetcher:
+            response = await fetcher.fetch(FetchRequest(url))
+            if response.body is None:
+                raise LibraryError(f"could not add {url}: {response.error or 'no content'}")
+            found = response.new_url or url
+            try:
+                await asyncio.to_thread(
+                    parse_feed, response.body, found, content_type=response.content_type
+                )
+            except NotAFeedError as exc:
+                links = find_feed_links(response.body, found)
+                if not links:
+                    raise LibraryError(f"could not add {url}: {exc}") from exc
+                return links[0]
+        return found
+
+    def _feed_moved(self, old: str, new: str) -> None:
+        cfg.replace_feed_url(self.paths.feeds_file, old, new)
+
+    # --- articles -------------------------------------------------------------------------
+
+    def article_ids(self, flt: ArticleFilter = ArticleFilter(), limit: int | None = None) -> list[int]:
+        return self.store.article_ids(flt, limit)
+
+    def article_rows(self, ids: Sequence[int]) -> dict[int, ArticleRow]:
+        return self.store.article_rows(ids)
+
+    def article(self, article_id: int) -> Article | None:
+        return self.store.article(article_id)
+
+    def count(self, flt: ArticleFilter = ArticleFilter()) -> tuple[int, int]:
+        return self.store.count(flt)
+
+    def mark_read(self, ids: Sequence[int], read: bool = True) -> int:
+        return self.store.set_read(ids, read)
+
+    def mark_all_read(self, flt: ArticleFilter) -> int:
+        return self.store.set_read_where(flt, True)
+
+    def set_starred(self, article_id: int, starred: bool) -> None:
+        self.store.set_starred(article_id, starred)
+
+
+def check_url(url: str) -> str:
+    """Accept http(s) URLs, and local files (for the demo and tests); say why otherwise."""
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https"):
+        if not parts.netloc:
+            raise LibraryError(f"not a valid address: {url}")
+        return url
+    if parts.scheme == "file":
+        return url
+    if not parts.scheme and Path(url).expanduser().is_absolute():
+        return Path(url).expanduser().as_uri()
+    raise LibraryError(f"only http(s) feed addresses are supported: {url}")
