@@ -192,6 +192,9 @@ class ArticleFilter:
     since: datetime | None = None
 
 
+ALL_ARTICLES = ArticleFilter()
+
+
 @dataclass(slots=True)
 class FeedResult:
     """The outcome of refreshing one feed."""
