@@ -207,8 +207,15 @@ def cmd_add(args: argparse.Namespace) -> int:
         )
         emit(
             args,
-            {"url": feed.url, "title": feed.title, "region": feed.region, "category": feed.category},
-            lambda: print(f"Subscribed to {feed.url}" + (f" (found on {args.url})" if url != args.url else "")),
+            {
+                "url": feed.url,
+                "title": feed.title,
+                "region": feed.region,
+                "category": feed.category,
+            },
+            lambda: print(
+                f"Subscribed to {feed.url}" + (f" (found on {args.url})" if url != args.url else "")
+            ),
         )
     return 0
 
@@ -285,7 +292,11 @@ def _feed_ids(library: Library, wanted: list[str]) -> tuple[int, ...]:
     ids: list[int] = []
     feeds = library.feeds()
     for name in wanted:
-        matches = [f.id for f in feeds if name in (f.url, f.title) or (f.title or "").lower() == name.lower()]
+        matches = [
+            f.id
+            for f in feeds
+            if name in (f.url, f.title) or (f.title or "").lower() == name.lower()
+        ]
         if not matches:
             raise LibraryError(f"no such feed: {name}")
         ids.extend(matches)
@@ -348,7 +359,10 @@ def cmd_show(args: argparse.Namespace) -> int:
 
         def text() -> None:
             print(article.title)
-            print(f"{article.feed_title} · {iso(article.when)}" + (f" · {article.author}" if article.author else ""))
+            print(
+                f"{article.feed_title} · {iso(article.when)}"
+                + (f" · {article.author}" if article.author else "")
+            )
             if article.link:
                 print(article.link)
             print()

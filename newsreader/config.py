@@ -21,7 +21,7 @@ from newsreader.paths import Paths
 
 
 class ConfigError(Exception):
-    """A config or feed-list file that cannot be used; the message names the file and the problem."""
+    """A config or feed-list file that cannot be used; the message names file and problem."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,15 +116,30 @@ DEFAULT_FEEDS: tuple[tuple[str, str, str, str], ...] = (
     ("https://www.france24.com/en/rss", "France 24", "Europe", "World"),
     ("https://feeds.npr.org/1004/rss.xml", "NPR - World", "North America", "World"),
     ("https://www.theguardian.com/world/rss", "The Guardian - World", "Europe", "World"),
-    ("https://rss.nytimes.com/services/xml/rss/nyt/World.xml", "NYT - World", "North America", "World"),
+    (
+        "https://rss.nytimes.com/services/xml/rss/nyt/World.xml",
+        "NYT - World",
+        "North America",
+        "World",
+    ),
     ("https://www.cbc.ca/webfeed/rss/rss-world", "CBC - World", "North America", "World"),
     ("https://www.abc.net.au/news/feed/51120/rss.xml", "ABC News (Australia)", "Oceania", "World"),
     ("https://www.rnz.co.nz/rss/world.xml", "RNZ - World", "Oceania", "World"),
     ("https://www3.nhk.or.jp/rss/news/cat6.xml", "NHK - International", "Asia", "World"),
     ("https://www.scmp.com/rss/91/feed", "South China Morning Post - World", "Asia", "World"),
-    ("https://www.thehindu.com/news/international/feeder/default.rss", "The Hindu - International", "Asia", "World"),
+    (
+        "https://www.thehindu.com/news/international/feeder/default.rss",
+        "The Hindu - International",
+        "Asia",
+        "World",
+    ),
     ("https://japantoday.com/category/world/feed", "Japan Today - World", "Asia", "World"),
-    ("https://allafrica.com/tools/headlines/rdf/latest/headlines.rdf", "AllAfrica", "Africa", "Africa"),
+    (
+        "https://allafrica.com/tools/headlines/rdf/latest/headlines.rdf",
+        "AllAfrica",
+        "Africa",
+        "Africa",
+    ),
     ("https://mg.co.za/feed/", "Mail & Guardian", "Africa", "Africa"),
     ("https://en.mercopress.com/rss/", "MercoPress", "Latin America", "Latin America"),
     ("https://www.batimes.com.ar/feed", "Buenos Aires Times", "Latin America", "Latin America"),

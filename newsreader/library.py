@@ -25,6 +25,7 @@ from newsreader.feeds.fetch import Fetcher, FetchLimits, FetchRequest
 from newsreader.feeds.parse import NotAFeedError, find_feed_links, parse_feed
 from newsreader.feeds.poller import EventHandler, Poller
 from newsreader.models import (
+    ALL_ARTICLES,
     Article,
     ArticleFilter,
     ArticleRow,
@@ -190,9 +191,7 @@ class Library:
             return [f for f in feeds if not f.gone]
         now = time.time()
         return [
-            f
-            for f in feeds
-            if not f.gone and (f.next_due is None or f.next_due.timestamp() <= now)
+            f for f in feeds if not f.gone and (f.next_due is None or f.next_due.timestamp() <= now)
         ]
 
     async def refresh(
@@ -252,7 +251,7 @@ class Library:
 
     # --- articles -------------------------------------------------------------------------
 
-    def article_ids(self, flt: ArticleFilter = ArticleFilter(), limit: int | None = None) -> list[int]:
+    def article_ids(self, flt: ArticleFilter = ALL_ARTICLES, limit: int | None = None) -> list[int]:
         return self.store.article_ids(flt, limit)
 
     def article_rows(self, ids: Sequence[int]) -> dict[int, ArticleRow]:
@@ -261,7 +260,7 @@ class Library:
     def article(self, article_id: int) -> Article | None:
         return self.store.article(article_id)
 
-    def count(self, flt: ArticleFilter = ArticleFilter()) -> tuple[int, int]:
+    def count(self, flt: ArticleFilter = ALL_ARTICLES) -> tuple[int, int]:
         return self.store.count(flt)
 
     def mark_read(self, ids: Sequence[int], read: bool = True) -> int:

@@ -25,13 +25,23 @@ def test_first_run_writes_commented_files_with_default_feeds(paths: Paths) -> No
     sources = cfg.load_feed_sources(paths.feeds_file)
     assert len(sources) >= 18
     regions = {s.region for s in sources}
-    assert regions >= {"Africa", "Asia", "Europe", "Latin America", "Middle East", "North America", "Oceania"}
+    assert regions >= {
+        "Africa",
+        "Asia",
+        "Europe",
+        "Latin America",
+        "Middle East",
+        "North America",
+        "Oceania",
+    }
     assert all(s.url.startswith("https://") for s in sources)
 
 
 def test_settings_are_read_and_validated(paths: Paths) -> None:
     paths.config_dir.mkdir(parents=True)
-    paths.config_file.write_text('[refresh]\ninterval_minutes = 5\nconcurrency = 4\n[keymap]\ncursor_down = "j,ctrl+n"\n')
+    paths.config_file.write_text(
+        '[refresh]\ninterval_minutes = 5\nconcurrency = 4\n[keymap]\ncursor_down = "j,ctrl+n"\n'
+    )
     s = cfg.load_settings(paths)
     assert s.refresh.interval_minutes == 5 and s.refresh.concurrency == 4
     assert s.keymap == {"cursor_down": "j,ctrl+n"}
@@ -51,16 +61,23 @@ def test_add_remove_keep_comments(paths: Paths) -> None:
     paths.feeds_file.write_text(
         '# my feeds\n\n[[feed]]\nurl = "https://a.example/rss"  # the best one\nregion = "Asia"\n'
     )
-    assert cfg.add_feed_source(paths.feeds_file, FeedSource("https://b.example/rss", title="B", category="World"))
+    assert cfg.add_feed_source(
+        paths.feeds_file, FeedSource("https://b.example/rss", title="B", category="World")
+    )
     assert not cfg.add_feed_source(paths.feeds_file, FeedSource("https://b.example/rss"))
     text = paths.feeds_file.read_text()
     assert "# my feeds" in text and "# the best one" in text
-    assert [s.url for s in cfg.load_feed_sources(paths.feeds_file)] == ["https://a.example/rss", "https://b.example/rss"]
+    assert [s.url for s in cfg.load_feed_sources(paths.feeds_file)] == [
+        "https://a.example/rss",
+        "https://b.example/rss",
+    ]
     assert cfg.remove_feed_source(paths.feeds_file, "https://b.example/rss")
     assert not cfg.remove_feed_source(paths.feeds_file, "https://b.example/rss")
     assert "# the best one" in paths.feeds_file.read_text()
     assert cfg.replace_feed_url(paths.feeds_file, "https://a.example/rss", "https://a.example/feed")
-    assert cfg.load_feed_sources(paths.feeds_file) == [FeedSource("https://a.example/feed", region="Asia")]
+    assert cfg.load_feed_sources(paths.feeds_file) == [
+        FeedSource("https://a.example/feed", region="Asia")
+    ]
 
 
 def test_set_setting_keeps_comments(paths: Paths) -> None:

@@ -24,7 +24,9 @@ def test_nested_folders_become_categories_and_non_http_is_skipped() -> None:
       <outline text="News"><outline text="Africa"><outline text="X" xmlUrl="https://x.example/rss"/></outline></outline>
       <outline text="Y" xmlUrl="file:///etc/passwd"/><outline text="Z" xmlUrl="javascript:alert(1)"/>
       <outline text="Dup" xmlUrl="https://x.example/rss"/></body></opml>"""
-    assert parse_opml(data) == [FeedSource("https://x.example/rss", title="X", category="News / Africa")]
+    assert parse_opml(data) == [
+        FeedSource("https://x.example/rss", title="X", category="News / Africa")
+    ]
 
 
 @pytest.mark.parametrize(

@@ -8,15 +8,29 @@ from pathlib import Path
 
 import pytest
 
-from newsreader.models import ArticleFilter, BlockKind, FeedSource, LinkSpan, ParsedArticle, ParsedFeed, TextBlock
+from newsreader.models import (
+    ArticleFilter,
+    BlockKind,
+    FeedSource,
+    LinkSpan,
+    ParsedArticle,
+    ParsedFeed,
+    TextBlock,
+)
 from newsreader.store import CacheError, FeedState, Store, fts_query
 from newsreader.store.schema import SCHEMA_VERSION
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
-def article(key: str, title: str, *, hours: int = 0, text: str = "", summary: str = "") -> ParsedArticle:
-    blocks = (TextBlock(BlockKind.PARAGRAPH, text, (LinkSpan(0, 3, "https://example.com/x"),)),) if text else ()
+def article(
+    key: str, title: str, *, hours: int = 0, text: str = "", summary: str = ""
+) -> ParsedArticle:
+    blocks = (
+        (TextBlock(BlockKind.PARAGRAPH, text, (LinkSpan(0, 3, "https://example.com/x"),)),)
+        if text
+        else ()
+    )
     return ParsedArticle(
         key=key, title=title, link=f"https://example.com/{key}", author="A. Writer",
         published=T0 + timedelta(hours=hours), updated=None, summary_html=summary or text,
@@ -34,7 +48,12 @@ OK = FeedState(status="ok", error=None, checked=0.0, next_due=0.0, failures=0, e
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
     s = Store.open(tmp_path / "cache.sqlite3")
-    s.sync_feeds([FeedSource("https://example.com/a.xml", region="Asia"), FeedSource("https://example.com/b.xml")])
+    s.sync_feeds(
+        [
+            FeedSource("https://example.com/a.xml", region="Asia"),
+            FeedSource("https://example.com/b.xml"),
+        ]
+    )
     return s
 
 
@@ -53,12 +72,18 @@ def test_open_sets_wal_foreign_keys_and_schema(store: Store) -> None:
 
 def test_new_then_unchanged_then_updated_keeps_read_and_starred(store: Store) -> None:
     fid = feed_id(store, "https://example.com/a.xml")
-    assert store.save_refresh(fid, OK, feed_of(article("1", "First"), article("2", "Second", hours=1))) == (2, 0)
-    assert store.save_refresh(fid, OK, feed_of(article("1", "First"), article("2", "Second", hours=1))) == (0, 0)
+    assert store.save_refresh(
+        fid, OK, feed_of(article("1", "First"), article("2", "Second", hours=1))
+    ) == (2, 0)
+    assert store.save_refresh(
+        fid, OK, feed_of(article("1", "First"), article("2", "Second", hours=1))
+    ) == (0, 0)
     ids = store.article_ids()
     store.set_read(ids, True)
     store.set_starred(ids[0], True)
-    assert store.save_refresh(fid, OK, feed_of(article("1", "First"), article("2", "Second, corrected", hours=1))) == (0, 1)
+    assert store.save_refresh(
+        fid, OK, feed_of(article("1", "First"), article("2", "Second, corrected", hours=1))
+    ) == (0, 1)
     a = store.article(ids[0])
     assert a is not None and a.title == "Second, corrected" and a.read and a.starred
     feed = store.feed(fid)
@@ -70,17 +95,32 @@ def test_blocks_round_trip(store: Store) -> None:
     store.save_refresh(fid, OK, feed_of(article("1", "T", text="Kabul said [/] so")))
     a = store.article(store.article_ids()[0])
     assert a is not None
-    assert a.blocks == (TextBlock(BlockKind.PARAGRAPH, "Kabul said [/] so", (LinkSpan(0, 3, "https://example.com/x"),)),)
+    assert a.blocks == (
+        TextBlock(
+            BlockKind.PARAGRAPH, "Kabul said [/] so", (LinkSpan(0, 3, "https://example.com/x"),)
+        ),
+    )
 
 
 def test_filters_compose_and_order_newest_first(store: Store) -> None:
     a, b = feed_id(store, "https://example.com/a.xml"), feed_id(store, "https://example.com/b.xml")
-    store.save_refresh(a, OK, feed_of(article("1", "Quake hits Herat", hours=1, text="A strong earthquake"), article("2", "Rates", hours=3)))
-    store.save_refresh(b, OK, feed_of(article("1", "Election in Chile", hours=2, text="Voters in Santiago")))
+    store.save_refresh(
+        a,
+        OK,
+        feed_of(
+            article("1", "Quake hits Herat", hours=1, text="A strong earthquake"),
+            article("2", "Rates", hours=3),
+        ),
+    )
+    store.save_refresh(
+        b, OK, feed_of(article("1", "Election in Chile", hours=2, text="Voters in Santiago"))
+    )
     titles = [store.article(i).title for i in store.article_ids()]  # type: ignore[union-attr]
     assert titles == ["Rates", "Election in Chile", "Quake hits Herat"]
     assert len(store.article_ids(ArticleFilter(feed_ids=(b,)))) == 1
-    assert [store.article(i).title for i in store.article_ids(ArticleFilter(search="earthq"))] == ["Quake hits Herat"]  # type: ignore[union-attr]
+    assert [store.article(i).title for i in store.article_ids(ArticleFilter(search="earthq"))] == [
+        "Quake hits Herat"
+    ]  # type: ignore[union-attr]
     assert store.article_ids(ArticleFilter(search="herat santiago")) == []
     store.set_read(store.article_ids(ArticleFilter(feed_ids=(a,))), True)
     assert store.count(ArticleFilter()) == (3, 1)
@@ -112,7 +152,14 @@ def test_hidden_feed_keeps_articles_until_removed(store: Store) -> None:
 def test_failed_refresh_keeps_validators_and_articles(store: Store) -> None:
     fid = feed_id(store, "https://example.com/a.xml")
     store.save_refresh(fid, OK, feed_of(article("1", "T")))
-    failed = FeedState(status="failed", error="timed out after 30 s", checked=1.0, next_due=2.0, failures=1, keep_validators=True)
+    failed = FeedState(
+        status="failed",
+        error="timed out after 30 s",
+        checked=1.0,
+        next_due=2.0,
+        failures=1,
+        keep_validators=True,
+    )
     store.save_refresh(fid, failed)
     feed = store.feed(fid)
     assert feed is not None and feed.etag == '"v1"' and feed.last_error == "timed out after 30 s"
@@ -121,7 +168,12 @@ def test_failed_refresh_keeps_validators_and_articles(store: Store) -> None:
 
 def test_retention_keeps_starred(store: Store) -> None:
     fid = feed_id(store, "https://example.com/a.xml")
-    store.save_refresh(fid, OK, feed_of(*(article(str(i), f"T{i}", hours=i) for i in range(10))), now=T0.timestamp())
+    store.save_refresh(
+        fid,
+        OK,
+        feed_of(*(article(str(i), f"T{i}", hours=i) for i in range(10))),
+        now=T0.timestamp(),
+    )
     oldest = store.article_ids()[-1]
     store.set_starred(oldest, True)
     assert store.prune(0, 3) == 6

@@ -50,7 +50,7 @@ def parse_opml(data: bytes) -> list[FeedSource]:
                     sources.append(
                         FeedSource(
                             url=url,
-                            title=label,
+                            title=label if label != url else None,
                             region=_text(child.get("region")),
                             category=category,
                         )

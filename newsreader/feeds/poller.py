@@ -108,7 +108,9 @@ class Poller:
         if self._on_event is not None:
             self._on_event(event)
 
-    async def _write(self, feed_id: int, state: FeedState, parsed: ParsedFeed | None) -> tuple[int, int]:
+    async def _write(
+        self, feed_id: int, state: FeedState, parsed: ParsedFeed | None
+    ) -> tuple[int, int]:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
             self._writer, lambda: self._store.save_refresh(feed_id, state, parsed)
@@ -140,7 +142,9 @@ class Poller:
             except NotAFeedError as exc:
                 return await self._failed(feed, url, response, str(exc), now)
             except Exception as exc:
-                return await self._failed(feed, url, response, f"could not read the feed: {exc}", now)
+                return await self._failed(
+                    feed, url, response, f"could not read the feed: {exc}", now
+                )
             state = FeedState(
                 status=FetchStatus.OK.value,
                 error=None,
@@ -192,7 +196,9 @@ class Poller:
             keep_validators=True,
         )
         await self._write(feed.id, state, None)
-        return FeedResult(url, FetchStatus.GONE if gone else FetchStatus.FAILED, error, title=feed.title)
+        return FeedResult(
+            url, FetchStatus.GONE if gone else FetchStatus.FAILED, error, title=feed.title
+        )
 
 
 def _parse(body: bytes, url: str, content_type: str | None) -> ParsedFeed:

@@ -14,13 +14,14 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from newsreader.models import (
+    ALL_ARTICLES,
     Article,
     ArticleFilter,
     ArticleRow,
@@ -67,7 +68,10 @@ def _dt(value: float | None) -> datetime | None:
 
 def encode_blocks(blocks: Sequence[TextBlock]) -> str:
     return json.dumps(
-        [[b.kind.value, b.text, [[s.start, s.end, s.href] for s in b.links], b.level] for b in blocks],
+        [
+            [b.kind.value, b.text, [[s.start, s.end, s.href] for s in b.links], b.level]
+            for b in blocks
+        ],
         ensure_ascii=False,
         separators=(",", ":"),
     )
@@ -158,10 +162,8 @@ class Store:
 
     def close(self) -> None:
         with self._lock:
-            try:
+            with suppress(sqlite3.Error):
                 self._conn.execute("PRAGMA optimize")
-            except sqlite3.Error:
-                pass
             self._conn.close()
 
     @property
@@ -346,11 +348,13 @@ class Store:
         if flt.search:
             query = fts_query(flt.search)
             if query is not None:
-                clauses.append("a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)")
+                clauses.append(
+                    "a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)"
+                )
                 params.append(query)
         return " AND ".join(clauses), params
 
-    def article_ids(self, flt: ArticleFilter = ArticleFilter(), limit: int | None = None) -> list[int]:
+    def article_ids(self, flt: ArticleFilter = ALL_ARTICLES, limit: int | None = None) -> list[int]:
         """Ids of the articles the filter selects, newest first: the list's whole index."""
         where, params = self._where(flt)
         sql = (
@@ -362,7 +366,7 @@ class Store:
             params.append(limit)
         return [r[0] for r in self._query(sql, params)]
 
-    def count(self, flt: ArticleFilter = ArticleFilter()) -> tuple[int, int]:
+    def count(self, flt: ArticleFilter = ALL_ARTICLES) -> tuple[int, int]:
         """(total, unread) for a filter."""
         where, params = self._where(flt)
         row = self._query(
@@ -424,8 +428,8 @@ class Store:
         where, params = self._where(flt)
         with self.transaction() as cur:
             return cur.execute(
-                f"""UPDATE articles SET read = ? WHERE read != ? AND id IN (
-                      SELECT a.id FROM articles a JOIN feeds f ON f.id = a.feed_id WHERE {where})""",
+                "UPDATE articles SET read = ? WHERE read != ? AND id IN (SELECT a.id FROM "
+                f"articles a JOIN feeds f ON f.id = a.feed_id WHERE {where})",
                 (int(read), int(read), *params),
             ).rowcount
 

@@ -1,0 +1,198 @@
+"""End to end through the command line: a real server on 127.0.0.1, a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from newsreader.cli import main
+
+RSS = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Loopback Wire</title><link>http://example.com/</link>
+{items}
+</channel></rss>"""
+ITEM = """<item><title>{title}</title><link>http://example.com/{n}</link><guid>id-{n}</guid>
+<pubDate>Mon, 2{n} Nov 2026 10:00:00 GMT</pubDate><description>&lt;p&gt;Story {n} from Kabul.&lt;/p&gt;</description></item>"""
+
+
+def rss(*titles: str) -> str:
+    return RSS.format(items="\n".join(ITEM.format(title=t, n=i) for i, t in enumerate(titles)))
+
+
+Run = Callable[..., tuple[int, Any]]
+
+
+@pytest.fixture
+def run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Run:
+    base = ["--config", str(tmp_path / "cfg" / "config.toml"), "--data-dir", str(tmp_path / "data")]
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / "cfg" / "feeds.toml").write_text("")
+
+    def invoke(*args: str) -> tuple[int, Any]:
+        capsys.readouterr()
+        code = main([*base, *args])
+        out = capsys.readouterr().out
+        try:
+            return code, json.loads(out)
+        except json.JSONDecodeError:
+            return code, out
+
+    return invoke
+
+
+def test_fetch_list_show_with_conditional_get(httpserver: HTTPServer, run: Run) -> None:
+    seen: list[dict[str, str]] = []
+    body = rss("Quake in [b]Herat[/b]", "Talks in Doha")
+
+    def handler(request: Request) -> Response:
+        seen.append(dict(request.headers))
+        if request.headers.get("If-None-Match") == '"v1"':
+            return Response(status=304)
+        return Response(body, content_type="application/rss+xml", headers={"ETag": '"v1"'})
+
+    httpserver.expect_request("/feed.xml").respond_with_handler(handler)
+    url = httpserver.url_for("/feed.xml")
+    assert run("add", url, "--region", "Asia", "--json")[0] == 0
+
+    code, first = run("fetch", "--json")
+    assert code == 0
+    assert first["feeds"] == 1 and first["ok"] == 1 and first["new"] == 2 and first["failed"] == []
+    assert set(first) >= {
+        "feeds",
+        "ok",
+        "not_modified",
+        "unchanged",
+        "failed",
+        "new",
+        "updated",
+        "seconds",
+    }
+
+    code, second = run("fetch", "--json")
+    assert second["not_modified"] == 1 and second["new"] == 0
+    assert seen[-1].get("If-None-Match") == '"v1"'
+
+    code, listed = run("list", "--json")
+    assert [a["title"] for a in listed] == ["Talks in Doha", "Quake in [b]Herat[/b]"]
+    assert set(listed[0]) >= {
+        "id",
+        "title",
+        "link",
+        "feed",
+        "published",
+        "read",
+        "starred",
+        "regions",
+    }
+    assert listed[0]["feed"] == "Loopback Wire" and listed[0]["published"] == "2026-11-21T10:00:00Z"
+
+    code, found = run("list", "--search", "herat", "--json")
+    assert [a["title"] for a in found] == ["Quake in [b]Herat[/b]"]
+
+    code, shown = run("show", str(listed[1]["id"]), "--json")
+    assert (
+        shown["text"] == "Story 0 from Kabul."
+        and "content_html" in shown
+        and "<p>" not in shown["text"]
+    )
+
+    code, feeds = run("feeds", "--json")
+    assert (
+        feeds[0]["status"] == "not_modified"
+        and feeds[0]["region"] == "Asia"
+        and feeds[0]["total"] == 2
+    )
+
+
+def test_failing_feed_is_reported_and_others_still_work(httpserver: HTTPServer, run: Run) -> None:
+    httpserver.expect_request("/good.xml").respond_with_data(
+        rss("Fine"), content_type="application/rss+xml"
+    )
+    httpserver.expect_request("/gone.xml").respond_with_data("", status=410)
+    httpserver.expect_request("/page").respond_with_data(
+        "<html><head><title>x</title></head><body>hello</body></html>", content_type="text/html"
+    )
+    for path in ("/good.xml", "/gone.xml", "/page"):
+        assert run("add", httpserver.url_for(path), "--no-check")[0] == 0
+    code, out = run("fetch", "--json")
+    assert code == 0 and out["ok"] == 1 and out["new"] == 1
+    errors = {f["url"].rsplit("/", 1)[1]: f["error"] for f in out["failed"]}
+    assert errors["gone.xml"] == "gone (410): feed disabled"
+    assert "HTML page" in errors["page"]
+    # A gone feed is not asked again by a plain refresh.
+    code, again = run("fetch", "--json")
+    assert again["feeds"] == 2
+
+
+def test_add_follows_html_page_to_its_feed(httpserver: HTTPServer, run: Run) -> None:
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        rss("A"), content_type="application/rss+xml"
+    )
+    page = '<html><head><link rel="alternate" type="application/rss+xml" href="/feed.xml"></head></html>'
+    httpserver.expect_request("/").respond_with_data(page, content_type="text/html")
+    code, out = run("add", httpserver.url_for("/"), "--json")
+    assert code == 0 and out["url"] == httpserver.url_for("/feed.xml")
+
+
+def test_user_errors_exit_1_with_one_line(run: Run, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("add", "ftp://example.com/feed")[0] == 1
+    assert run("show", "12345")[0] == 1
+    assert run("remove", "https://nowhere.example/rss")[0] == 1
+    with pytest.raises(SystemExit) as exc:
+        main(["list", "--bogus"])
+    assert exc.value.code == 2
+
+
+def test_opml_round_trip_through_cli(run: Run, tmp_path: Path) -> None:
+    opml = tmp_path / "subs.opml"
+    opml.write_text(
+        '<?xml version="1.0"?><opml version="2.0"><body><outline text="World">'
+        '<outline text="Alpha" xmlUrl="https://alpha.example/rss"/></outline>'
+        '<outline text="Beta" xmlUrl="https://beta.example/rss"/></body></opml>'
+    )
+    assert run("import", str(opml), "--json") == (
+        0,
+        {"added": ["https://alpha.example/rss", "https://beta.example/rss"]},
+    )
+    assert run("import", str(opml), "--json") == (0, {"added": []})
+    _, text = run("export")
+    assert 'xmlUrl="https://alpha.example/rss"' in text and 'text="World"' in text
+    _, feeds = run("feeds", "--json")
+    assert {f["url"]: f["category"] for f in feeds} == {
+        "https://alpha.example/rss": "World",
+        "https://beta.example/rss": None,
+    }
+
+
+def test_permanent_redirect_updates_feed_list(
+    httpserver: HTTPServer, run: Run, tmp_path: Path
+) -> None:
+    httpserver.expect_request("/old.xml").respond_with_data(
+        "", status=301, headers={"Location": "/new.xml"}
+    )
+    httpserver.expect_request("/new.xml").respond_with_data(
+        rss("Moved"), content_type="application/rss+xml"
+    )
+    run("add", httpserver.url_for("/old.xml"), "--no-check")
+    _, out = run("fetch", "--json")
+    assert out["new"] == 1
+    assert httpserver.url_for("/new.xml") in (tmp_path / "cfg" / "feeds.toml").read_text()
+    _, feeds = run("feeds", "--json")
+    assert [f["url"] for f in feeds] == [httpserver.url_for("/new.xml")]
+
+
+def test_fetch_demo_reports_every_feed(run: Run) -> None:
+    code, out = run("fetch", "--demo", "--json")
+    assert code == 0
+    manifest = json.loads(
+        (Path(__file__).parent.parent / "newsreader/feeds/demo/feeds.json").read_text()
+    )
+    assert out["feeds"] == len(manifest) >= 9
+    assert len(out["failed"]) == 1 and "not a feed" in out["failed"][0]["error"]
+    assert out["new"] >= 80
