@@ -20,18 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-WORDS = (
-    "government minister talks border crossing election vote central bank rates inflation "
-    "earthquake rescue flood drought harvest protest strike ceasefire summit trade deal port "
-    "refinery pipeline parliament court ruling opposition leader coalition army rebels region "
-    "province capital city officials said told reporters agency report week month year "
-    "economy exports imports prices fuel gas oil grain aid refugees camp hospital school"
-).split()
-PLACES = (
-    "Kabul Herat Tehran Baghdad Cairo Lagos Nairobi Accra Dakar Delhi Dhaka Jakarta Manila "
-    "Hanoi Seoul Tokyo Beijing Sydney Auckland Suva Lima Bogota Quito Santiago Caracas Mexico "
-    "Ottawa Washington Berlin Paris Madrid Rome Warsaw Kyiv Ankara Riyadh Doha Amman Beirut"
-).split()
+WORDS = ["government", "minister", "talks", "border", "crossing", "election", "vote", "central", "bank", "rates", "inflation", "earthquake", "rescue", "flood", "drought", "harvest", "protest", "strike", "ceasefire", "summit", "trade", "deal", "port", "refinery", "pipeline", "parliament", "court", "ruling", "opposition", "leader", "coalition", "army", "rebels", "region", "province", "capital", "city", "officials", "said", "told", "reporters", "agency", "report", "week", "month", "year", "economy", "exports", "imports", "prices", "fuel", "gas", "oil", "grain", "aid", "refugees", "camp", "hospital", "school"]
+PLACES = ["Kabul", "Herat", "Tehran", "Baghdad", "Cairo", "Lagos", "Nairobi", "Accra", "Dakar", "Delhi", "Dhaka", "Jakarta", "Manila", "Hanoi", "Seoul", "Tokyo", "Beijing", "Sydney", "Auckland", "Suva", "Lima", "Bogota", "Quito", "Santiago", "Caracas", "Mexico", "Ottawa", "Washington", "Berlin", "Paris", "Madrid", "Rome", "Warsaw", "Kyiv", "Ankara", "Riyadh", "Doha", "Amman", "Beirut"]
 
 
 def generated_feed(index: int, items: int, generation: int, rng: random.Random) -> bytes:

@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from feedserver import FeedSet, serve_in_thread  # noqa: E402
-from procstat import RunStats, measure  # noqa: E402
+from feedserver import FeedSet, serve_in_thread
+from procstat import RunStats, measure
 
 ROOT = Path(__file__).parent.parent
 
