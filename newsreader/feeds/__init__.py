@@ -1,0 +1,1 @@
+"""Feeds: fetching, parsing, polling, OPML and the demo data."""
