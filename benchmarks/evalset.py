@@ -3,12 +3,15 @@
 Entity/region set: one file per article under ``benchmarks/data/entities/*.txt``::
 
     # id: ent-001
-    # kind: wire            (wire | analysis | headline | liveblog | feature)
-    # split: dev            (dev | heldout)
-    # regions: Asia, Middle East      (gold story regions, primary first; "Unplaced" if none)
+    # kind: wire
+    # split: dev
+    # regions: Asia, Middle East
     {Taliban|ORG} seize border crossing with {Iran|PLACE|Iran|IR}
     <blank line>
-    Body text with {Zabihullah Mujahid|PERSON} and {Afghan|NORP|Afghans|AF} soldiers ...
+    Body text with {Zabihullah Mujahid|PERSON} and {Afghans|NORP|Afghan|AF} ...
+
+``kind`` is one of wire, analysis, headline, liveblog, feature; ``split`` is dev or heldout;
+``regions`` lists the gold story regions, primary first ("Unplaced" when there is none).
 
 Inline mentions are ``{surface|TYPE}``, ``{surface|TYPE|Canonical}`` or
 ``{surface|TYPE|Canonical|CC}`` (CC = ISO 3166-1 alpha-2, or ``-`` for none). The article's
@@ -25,6 +28,12 @@ from pathlib import Path
 
 DATA = Path(__file__).parent / "data"
 TYPES = {"PERSON", "ORG", "PLACE", "NORP"}
+KINDS = {"wire", "analysis", "headline", "liveblog", "feature"}
+SPLITS = {"dev", "heldout"}
+REGIONS = {
+    "Africa", "Asia", "Europe", "Latin America", "Middle East", "North America", "Oceania",
+    "Unplaced",
+}  # fmt: skip
 _MENTION = re.compile(r"\{([^{}|]+)\|([A-Z]+)(?:\|([^{}|]*))?(?:\|([^{}|]*))?\}")
 
 
@@ -70,7 +79,7 @@ def parse_annotated(source: str, path: str = "") -> AnnotatedArticle:
         surface, etype, canonical, country = m.group(1), m.group(2), m.group(3), m.group(4)
         if etype not in TYPES:
             raise ValueError(f"{path}: unknown type {etype!r} in {m.group(0)!r}")
-        if surface != surface.strip():
+        if surface != surface.strip() or "\n" in surface:
             raise ValueError(f"{path}: surface has outer spaces in {m.group(0)!r}")
         start = out_len
         text_parts.append(surface)
@@ -87,6 +96,13 @@ def parse_annotated(source: str, path: str = "") -> AnnotatedArticle:
         raise ValueError(f"{path}: stray brace in {rest[:60]!r}")
     text_parts.append(rest)
     regions = [r.strip() for r in headers.get("regions", "").split(",") if r.strip()]
+    for key in ("id", "kind", "split", "regions"):
+        if key not in headers:
+            raise ValueError(f"{path}: missing header '# {key}:'")
+    if headers["kind"] not in KINDS or headers["split"] not in SPLITS:
+        raise ValueError(f"{path}: bad kind or split {headers['kind']!r} / {headers['split']!r}")
+    if not regions or set(regions) - REGIONS:
+        raise ValueError(f"{path}: bad regions {regions!r}")
     return AnnotatedArticle(
         id=headers.get("id", Path(path).stem),
         kind=headers.get("kind", "wire"),
@@ -100,10 +116,14 @@ def parse_annotated(source: str, path: str = "") -> AnnotatedArticle:
 
 def load_entity_set(directory: Path | None = None) -> list[AnnotatedArticle]:
     directory = directory or DATA / "entities"
-    return [
-        parse_annotated(p.read_text(encoding="utf-8"), str(p))
+    articles = [
+        parse_annotated(p.read_text(encoding="utf-8-sig"), str(p))
         for p in sorted(directory.glob("*.txt"))
     ]
+    ids = [a.id for a in articles]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"duplicate ids: {sorted({i for i in ids if ids.count(i) > 1})}")
+    return articles
 
 
 def main() -> None:
