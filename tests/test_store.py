@@ -205,3 +205,15 @@ def test_permanent_redirect_changes_url(store: Store) -> None:
     assert store.change_feed_url(fid, "https://example.com/new.xml")
     assert store.feed_by_url("https://example.com/new.xml") is not None
     assert not store.change_feed_url(fid, "https://example.com/b.xml")
+
+
+def test_next_due_stretches_never_shortens_and_backs_off() -> None:
+    from newsreader.feeds.poller import MAX_BACKOFF, next_due
+
+    assert next_due(0, 1800) == 1800
+    assert next_due(0, 1800, ttl=3600) == 3600
+    assert next_due(0, 1800, ttl=60, max_age=120) == 1800
+    assert next_due(0, 1800, failures=1) == 1800
+    assert next_due(0, 1800, failures=3) == 7200
+    assert next_due(0, 1800, failures=30) == MAX_BACKOFF
+    assert next_due(0, 1800, retry_after=5000) == 5000
