@@ -1,0 +1,510 @@
+"""The main screen: sidebar, article list, reader, status line. It owns the reading state
+(filter, selection, refresh) and passes it down to the widgets."""
+
+from __future__ import annotations
+
+import webbrowser
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import ClassVar, Literal
+from urllib.parse import urlsplit
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.command import CommandPalette
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Input, Static
+from textual.worker import Worker, WorkerState
+
+from newsreader.feeds.poller import FeedFinished, FeedStarted, RefreshEvent
+from newsreader.library import Library, LibraryError
+from newsreader.models import ArticleFilter, RefreshSummary
+from newsreader.tui.commands import ThemeChoices, bindings
+from newsreader.tui.messages import RefreshFailed, RefreshFinished, RefreshProgress
+from newsreader.tui.screens.confirm import ConfirmScreen
+from newsreader.tui.screens.feed_status import FeedStatusScreen
+from newsreader.tui.screens.help import HelpScreen
+from newsreader.tui.text import safe_line
+from newsreader.tui.widgets.article_list import ArticleList
+from newsreader.tui.widgets.feed_list import FeedList, feed_failing
+from newsreader.tui.widgets.reader import ArticleReader
+from newsreader.tui.widgets.status_line import StatusLine
+
+Severity = Literal["information", "warning", "error"]
+RELOAD_DELAY = 0.3  # seconds: new articles during a refresh are merged in at most this often
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+class MainScreen(Screen[None]):
+    HORIZONTAL_BREAKPOINTS = [  # noqa: RUF012
+        (0, "-narrow"),
+        (100, "-wide"),
+    ]
+    BINDINGS: ClassVar[list[BindingType]] = [*bindings()]
+
+    reading: reactive[bool] = reactive(False)
+    """Narrow terminals only: the reader is shown full width instead of the list."""
+
+    def __init__(
+        self,
+        library: Library,
+        now: Callable[[], datetime],
+        *,
+        refresh_on_start: bool,
+        keymap: dict[str, str],
+    ) -> None:
+        super().__init__()
+        self.library = library
+        self.now = now
+        self.refresh_on_start = refresh_on_start
+        self.keymap = keymap
+        self.feed_ids: tuple[int, ...] = ()
+        self.search = ""
+        self.refreshing = False
+        self._reload_timer: Timer | None = None
+        self._merged_new = 0
+
+    # --- layout ---------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="body"):
+            with Vertical(id="sidebar"):
+                yield Static(Content("Feeds"), classes="sidebar-title")
+                yield FeedList(id="feeds")
+            with Vertical(id="content"):
+                yield Input(placeholder="Search titles and text…", id="search")
+                yield ArticleList(self.library.article_rows, self.now, id="articles")
+                yield ArticleReader(self.now, id="reader")
+        yield StatusLine(self.now, id="status")
+        yield Footer()
+
+    @property
+    def articles(self) -> ArticleList:
+        return self.query_one("#articles", ArticleList)
+
+    @property
+    def reader(self) -> ArticleReader:
+        return self.query_one("#reader", ArticleReader)
+
+    @property
+    def feed_list(self) -> FeedList:
+        return self.query_one("#feeds", FeedList)
+
+    @property
+    def status(self) -> StatusLine:
+        return self.query_one("#status", StatusLine)
+
+    @property
+    def search_input(self) -> Input:
+        return self.query_one("#search", Input)
+
+    def on_mount(self) -> None:
+        self.search_input.display = False
+        self.reload(keep=False)
+        self.articles.focus()
+        minutes = self.library.settings.refresh.interval_minutes
+        if minutes > 0:
+            self.set_interval(minutes * 60, self._refresh_due)
+        if self.refresh_on_start:
+            self.start_refresh(force=False)
+
+    def watch_reading(self, reading: bool) -> None:
+        self.set_class(reading, "-reading")
+
+    # --- the list's data ------------------------------------------------------------------
+
+    @property
+    def filter(self) -> ArticleFilter:
+        return ArticleFilter(feed_ids=self.feed_ids, search=self.search or None)
+
+    def filter_label(self) -> str:
+        label = "All"
+        if self.feed_ids:
+            feed = next((f for f in self.feed_list.feeds if f.id in self.feed_ids), None)
+            label = feed.display_title if feed else "Feed"
+        if self.search:
+            label += f" · search: {self.search}"
+        return label
+
+    def reload(self, *, keep: bool = True) -> None:
+        """Re-query the list. With ``keep`` the selected article stays selected and in place."""
+        flt = self.filter
+        feeds = self.library.feeds()
+        self.feed_list.set_feeds(feeds)
+        ids = self.library.article_ids(flt)
+        articles = self.articles
+        articles.empty_message = self.empty_message()
+        articles.set_ids(ids, keep=articles.selected_id if keep else None)
+        total, unread = self.library.count(flt)
+        status = self.status
+        status.total, status.unread = total, unread
+        status.filter_label = self.filter_label()
+        checked = [f.last_checked for f in feeds if f.last_checked is not None]
+        if checked and status.last_refresh is None:
+            status.last_refresh = max(checked)
+
+    def empty_message(self) -> str:
+        if self.search:
+            return f"No articles match “{safe_line(self.search)}”. Press esc to clear the search."
+        if self.feed_ids:
+            return "No articles in this feed yet. Press r to refresh it."
+        feeds = self.feed_list.feeds
+        if not feeds:
+            return (
+                "You have no feeds yet. Add one with `newsreader add URL`, "
+                "or try `newsreader --demo`."
+            )
+        if self.refreshing:
+            return "Fetching your feeds…"
+        failing = [f for f in feeds if feed_failing(f)]
+        if failing and len(failing) == len(feeds):
+            error = safe_line(failing[0].last_error or "no answer")
+            return (
+                f"No articles yet: all {plural(len(feeds), 'feed')} failed to load "
+                f"(for example: {error}).\n"
+                "Check your network connection, press F to see each feed's error, or try "
+                "`newsreader --demo` to read the bundled demo feeds offline."
+            )
+        return "No articles yet. Press R to refresh all feeds."
+
+    # --- messages from the widgets --------------------------------------------------------
+
+    @on(FeedList.Chosen)
+    def feed_chosen(self, event: FeedList.Chosen) -> None:
+        feed_ids = () if event.feed_id is None else (event.feed_id,)
+        if feed_ids != self.feed_ids:
+            self.feed_ids = feed_ids
+            self.reload(keep=False)
+
+    @on(ArticleList.Opened)
+    def article_opened(self, event: ArticleList.Opened) -> None:
+        self.open_article(event.article_id)
+
+    @on(Input.Changed, "#search")
+    def search_changed(self, event: Input.Changed) -> None:
+        if event.value.strip() != self.search:
+            self.search = event.value.strip()
+            self.reload(keep=False)
+
+    @on(Input.Submitted, "#search")
+    def search_submitted(self) -> None:
+        self.articles.focus()
+
+    def open_article(self, article_id: int) -> None:
+        article = self.library.article(article_id)
+        if article is None:
+            return
+        self.reader.article = article
+        if not article.read:
+            self.set_read(article_id, article.feed_id, True)
+        if self.has_class("-narrow"):
+            self.reading = True
+            self.reader.focus()
+
+    def set_read(self, article_id: int, feed_id: int, read: bool) -> None:
+        """Mark one article and update every count on screen at once (no re-query)."""
+        if not self.library.mark_read([article_id], read):
+            return
+        delta = -1 if read else 1
+        self.articles.set_read(article_id, read)
+        self.feed_list.adjust_unread(feed_id, delta)
+        self.status.unread = max(0, self.status.unread + delta)
+
+    # --- refresh --------------------------------------------------------------------------
+
+    def start_refresh(self, urls: Sequence[str] = (), *, force: bool = True) -> None:
+        if self.refreshing:
+            self.notify("A refresh is already running.", timeout=3)
+            return
+        self.refreshing = True
+        self._merged_new = 0
+        self.articles.empty_message = self.empty_message()
+        self.refresh_feeds(tuple(urls), force)
+
+    def _refresh_due(self) -> None:
+        if not self.refreshing:
+            self.start_refresh(force=False)
+
+    @work(exclusive=True, group="refresh", exit_on_error=False)
+    async def refresh_feeds(self, urls: tuple[str, ...], force: bool) -> None:
+        new = 0
+
+        def on_event(event: RefreshEvent) -> None:
+            nonlocal new
+            if isinstance(event, FeedFinished):
+                new += event.result.new
+                self.post_message(RefreshProgress(event.done, event.total, new))
+            elif isinstance(event, FeedStarted):
+                self.post_message(RefreshProgress(0, event.total, new))
+
+        try:
+            summary = await self.library.refresh(urls, force=force, on_event=on_event)
+        except LibraryError as exc:
+            self.post_message(RefreshFailed(str(exc)))
+            return
+        self.post_message(RefreshFinished(summary))
+
+    @on(RefreshProgress)
+    def refresh_progress(self, event: RefreshProgress) -> None:
+        self.status.progress = (event.done, event.total)
+        if event.new > self._merged_new and self._reload_timer is None:
+            self._merged_new = event.new
+            self._reload_timer = self.set_timer(RELOAD_DELAY, self._merge_new)
+
+    def _merge_new(self) -> None:
+        self._reload_timer = None
+        self.reload(keep=True)
+
+    @on(RefreshFinished)
+    def refresh_finished(self, event: RefreshFinished) -> None:
+        self._end_refresh()
+        self.status.last_refresh = self.now()
+        self.reload(keep=True)
+        self._reload_feed_status()
+        message, severity, timeout = self.summary_toast(event.summary)
+        self.notify(message, severity=severity, timeout=timeout)
+
+    @on(RefreshFailed)
+    def refresh_failed(self, event: RefreshFailed) -> None:
+        self._end_refresh()
+        self.notify(safe_line(event.error), title="Refresh failed", severity="error")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "refresh" and event.state in (
+            WorkerState.ERROR,
+            WorkerState.CANCELLED,
+        ):
+            self._end_refresh()
+            self.reload(keep=True)
+            if event.state is WorkerState.ERROR:
+                error = safe_line(str(event.worker.error))
+                self.notify(error, title="Refresh failed", severity="error")
+
+    def _end_refresh(self) -> None:
+        self.refreshing = False
+        self.status.progress = None
+        if self._reload_timer is not None:
+            self._reload_timer.stop()
+            self._reload_timer = None
+
+    @staticmethod
+    def summary_toast(summary: RefreshSummary) -> tuple[str, Severity, float]:
+        """(message, severity, timeout) for the one toast a refresh shows."""
+        message = f"{plural(summary.new, 'new article')}" if summary.new else "No new articles"
+        if summary.failed:
+            message += f"; {plural(len(summary.failed), 'feed')} failed (F shows why)"
+            return message, "warning", 6
+        return message, "information", 4
+
+    def _reload_feed_status(self) -> None:
+        for screen in self.app.screen_stack:
+            if isinstance(screen, FeedStatusScreen):
+                screen.reload()
+
+    # --- actions --------------------------------------------------------------------------
+
+    def _reader_active(self) -> bool:
+        return self.reading or self.focused is self.reader
+
+    def action_cursor_down(self) -> None:
+        if self.focused is self.feed_list:
+            self.feed_list.action_cursor_down()
+        elif self._reader_active():
+            self.reader.scroll_down(animate=False)
+        else:
+            self.articles.move(1)
+
+    def action_cursor_up(self) -> None:
+        if self.focused is self.feed_list:
+            self.feed_list.action_cursor_up()
+        elif self._reader_active():
+            self.reader.scroll_up(animate=False)
+        else:
+            self.articles.move(-1)
+
+    def action_first(self) -> None:
+        if self._reader_active():
+            self.reader.scroll_home(animate=False)
+        else:
+            self.articles.cursor = 0
+
+    def action_last(self) -> None:
+        if self._reader_active():
+            self.reader.scroll_end(animate=False)
+        else:
+            self.articles.cursor = len(self.articles.ids) - 1
+
+    def action_page_down(self) -> None:
+        if self._reader_active():
+            self.reader.scroll_page_down(animate=False)
+        else:
+            self.articles.page(1)
+
+    def action_page_up(self) -> None:
+        if self._reader_active():
+            self.reader.scroll_page_up(animate=False)
+        else:
+            self.articles.page(-1)
+
+    def action_open(self) -> None:
+        if self.focused is self.feed_list:
+            self.articles.focus()
+            return
+        selected = self.articles.selected_id
+        if selected is not None:
+            self.open_article(selected)
+
+    def action_back(self) -> None:
+        if self.search_input.display and (self.focused is self.search_input or self.search):
+            self.search_input.value = ""
+            self.search_input.display = False
+            if self.search:
+                self.search = ""
+                self.reload(keep=True)
+            self.articles.focus()
+        elif self.reading:
+            self.reading = False
+            self.articles.focus()
+        elif self.focused is not self.articles:
+            self.articles.focus()
+
+    def action_reader_page(self) -> None:
+        if self.reader.article is None and self.articles.selected_id is not None:
+            self.open_article(self.articles.selected_id)
+        else:
+            self.reader.scroll_page_down(animate=False)
+
+    def _find_unread(self, step: int) -> int | None:
+        articles = self.articles
+        start = articles.cursor + step
+        while 0 <= start < len(articles.ids):
+            chunk = articles.rows_from(start, step)
+            if not chunk:
+                return None
+            for index, row in chunk:
+                if not row.read:
+                    return index
+            start = chunk[-1][0] + step
+        return None
+
+    def _jump_unread(self, step: int) -> None:
+        index = self._find_unread(step)
+        if index is None:
+            self.notify("No more unread articles this way.", timeout=2)
+            return
+        self.articles.cursor = index
+        if self.reading or self.reader.article is not None:
+            selected = self.articles.selected_id
+            if selected is not None:
+                self.open_article(selected)
+
+    def action_next_unread(self) -> None:
+        self._jump_unread(1)
+
+    def action_previous_unread(self) -> None:
+        self._jump_unread(-1)
+
+    def action_toggle_read(self) -> None:
+        selected = self.articles.selected_id
+        row = self.articles.row(selected) if selected is not None else None
+        if row is not None:
+            self.set_read(row.id, row.feed_id, not row.read)
+
+    def action_mark_all_read(self) -> None:
+        unread = self.status.unread
+        if not unread:
+            self.notify("Nothing unread here.", timeout=2)
+            return
+        flt = self.filter
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                changed = self.library.mark_all_read(flt)
+                self.articles.invalidate()
+                self.reload(keep=True)
+                self.notify(f"Marked {plural(changed, 'article')} read.", timeout=3)
+
+        self.app.push_screen(
+            ConfirmScreen(f"Mark all {plural(unread, 'unread article')} in view read?"), answered
+        )
+
+    def action_toggle_star(self) -> None:
+        selected = self.articles.selected_id
+        row = self.articles.row(selected) if selected is not None else None
+        if row is None:
+            return
+        self.library.set_starred(row.id, not row.starred)
+        self.articles.set_starred(row.id, not row.starred)
+        shown = self.reader.article
+        if shown is not None and shown.id == row.id:
+            self.reader.article = self.library.article(row.id)
+
+    def action_open_browser(self) -> None:
+        article = self.reader.article if self._reader_active() else None
+        article_id = article.id if article else self.articles.selected_id
+        if article_id is None:
+            return
+        full = article or self.library.article(article_id)
+        link = full.link if full else None
+        if not link or urlsplit(link).scheme not in ("http", "https"):
+            self.notify("This article has no web link to open.", severity="warning", timeout=3)
+            return
+        self.open_link(link)
+
+    @work(thread=True, group="browser")
+    def open_link(self, link: str) -> None:
+        webbrowser.open(link)
+
+    def action_refresh_feed(self) -> None:
+        feed = self.feed_list.selected_feed() if self.focused is self.feed_list else None
+        if feed is None and self.feed_ids:
+            feed = next((f for f in self.feed_list.feeds if f.id == self.feed_ids[0]), None)
+        if feed is None and self.articles.selected_id is not None:
+            row = self.articles.row(self.articles.selected_id)
+            feed = next((f for f in self.feed_list.feeds if row and f.id == row.feed_id), None)
+        if feed is None:
+            self.start_refresh(force=True)
+            return
+        self.notify(f"Refreshing {safe_line(feed.display_title)}", timeout=2)
+        self.start_refresh([feed.url])
+
+    def action_refresh_all(self) -> None:
+        self.start_refresh(force=True)
+
+    def action_search(self) -> None:
+        self.reading = False
+        self.search_input.display = True
+        self.search_input.focus()
+
+    def action_feed_status(self) -> None:
+        self.app.push_screen(
+            FeedStatusScreen(self.library.feeds, self.now, self._refresh_one, self._remove_feed)
+        )
+
+    def _refresh_one(self, url: str) -> None:
+        self.start_refresh([url])
+
+    def _remove_feed(self, url: str) -> None:
+        try:
+            self.library.remove_feed(url)
+        except LibraryError as exc:
+            self.notify(safe_line(str(exc)), severity="error")
+            return
+        self.feed_ids = ()
+        self.reload(keep=True)
+        self.notify("Feed removed.", timeout=3)
+
+    def action_pick_theme(self) -> None:
+        palette = CommandPalette(providers=[ThemeChoices], placeholder="Choose a theme…")
+        self.app.push_screen(palette)
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(self.keymap))

@@ -1,0 +1,82 @@
+"""SVG snapshots of the reading TUI, from fixture data with a frozen clock and no refresh.
+
+Regenerate with ``uv run pytest tests/test_tui_snapshots.py --snapshot-update`` and look at them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_textual_snapshot import SVGImageExtension
+from syrupy.assertion import SnapshotAssertion
+from syrupy.location import PyTestLocation
+from test_tui_support import NOW, fixture_library
+from textual.pilot import Pilot
+
+from newsreader.library import Library
+from newsreader.tui.app import NewsReaderApp
+
+SnapCompare = Callable[..., bool]
+
+
+class TuiSnapshots(SVGImageExtension):
+    """The same SVG snapshots, kept in ``tests/snapshots/`` rather than ``__snapshots__``."""
+
+    @classmethod
+    def dirname(cls, *, test_location: PyTestLocation) -> str:
+        return str(Path(test_location.filepath).parent / "snapshots" / "test_tui_snapshots")
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    # snap_compare switches to its own extension; keep ours (same format, other folder).
+    assertion = snapshot.use_extension(TuiSnapshots)
+    assertion.use_extension = lambda *_args, **_kw: assertion  # type: ignore[method-assign]
+    return assertion
+
+
+@pytest.fixture
+def library(tmp_path: Path) -> Iterator[Library]:
+    lib = fixture_library(tmp_path)
+    yield lib
+    lib.close()
+
+
+def make_app(library: Library) -> NewsReaderApp:
+    return NewsReaderApp(library, now=lambda: NOW, refresh_on_start=False)
+
+
+async def open_second(pilot: Pilot[Any]) -> None:
+    await pilot.press("j", "enter")
+    await pilot.pause()
+
+
+def test_main_screen_wide(snap_compare: SnapCompare, library: Library) -> None:
+    assert snap_compare(make_app(library), terminal_size=(120, 40), run_before=open_second)
+
+
+def test_main_screen_narrow_list(snap_compare: SnapCompare, library: Library) -> None:
+    assert snap_compare(make_app(library), terminal_size=(80, 24))
+
+
+def test_main_screen_narrow_reader(snap_compare: SnapCompare, library: Library) -> None:
+    assert snap_compare(make_app(library), terminal_size=(80, 24), run_before=open_second)
+
+
+def test_help_screen(snap_compare: SnapCompare, library: Library) -> None:
+    assert snap_compare(make_app(library), terminal_size=(120, 40), press=["question_mark"])
+
+
+def test_feed_status_screen(snap_compare: SnapCompare, library: Library) -> None:
+    assert snap_compare(make_app(library), terminal_size=(120, 40), press=["F"])
+
+
+def test_light_theme(snap_compare: SnapCompare, library: Library) -> None:
+    async def light(pilot: Pilot[Any]) -> None:
+        pilot.app.theme = "newsreader-light"
+        await open_second(pilot)
+
+    assert snap_compare(make_app(library), terminal_size=(120, 40), run_before=light)

@@ -1,0 +1,186 @@
+"""Fixture data for the TUI tests (a small cache built without the network), and unit tests
+of the TUI's pure parts: keys table, theme files, safe text, relative ages."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from newsreader import config as cfg
+from newsreader.keys import COMMANDS, keymap_rows, unknown_keymap_ids
+from newsreader.library import Library
+from newsreader.models import BlockKind, FeedSource, ParsedArticle, ParsedFeed, TextBlock
+from newsreader.paths import Paths
+from newsreader.store import FeedState
+from newsreader.themes import APP_VARIABLES, COLOUR_KEYS, load_all_themes, load_themes
+from newsreader.tui.text import relative_age, safe_block, safe_line
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+HOSTILE_TITLES = (
+    "[b]x[/b] bold tags stay literal",
+    "Markets close [/] higher",
+    "[@click=app.quit]Click to quit[/]",
+    "Escape \x1b[31mred\x1b[0m and OSC \x1b]0;pwned\x07 title",
+    "Bidi \u202eevil\u202c override",
+)
+
+# (feed title, url path, region, [(title, hours ago, body blocks)])
+FEEDS: tuple[tuple[str, str, list[tuple[str, int]]], ...] = (
+    (
+        "Harbour Tribune",
+        "/harbour.xml",
+        [
+            ("Ferry timetable changes after storm season review", 1),
+            ("Harbour pilots vote to accept new rota", 5),
+            ("Container volumes rise for a third month", 27),
+        ],
+    ),
+    (
+        "Upland Gazette",
+        "/upland.xml",
+        [
+            ("Hill villages get a weekly mobile library", 2),
+            ("Rail link survey reaches the northern valley", 9),
+            ("Farmers' market moves to the old station yard", 50),
+        ],
+    ),
+    ("Odd Titles Weekly", "/odd.xml", [(t, 3 + i) for i, t in enumerate(HOSTILE_TITLES)]),
+)
+
+BODY = (
+    TextBlock(BlockKind.HEADING, "What happened", level=2),
+    TextBlock(
+        BlockKind.PARAGRAPH, "The council met on Tuesday and agreed the plan [b]quickly[/b]."
+    ),
+    TextBlock(BlockKind.LIST_ITEM, "First point", level=1),
+    TextBlock(BlockKind.LIST_ITEM, "Second point", level=1),
+    TextBlock(BlockKind.QUOTE, "We are pleased [@click=app.quit]with it[/], said a spokesperson."),
+)
+
+
+def make_paths(tmp_path: Path, sources: list[FeedSource] | None, keymap: str = "") -> Paths:
+    paths = Paths(config_file=tmp_path / "config" / "config.toml", data_dir=tmp_path / "data")
+    paths.config_dir.mkdir(parents=True, exist_ok=True)
+    text = cfg.DEFAULT_CONFIG
+    if keymap:
+        text += keymap
+    paths.config_file.write_text(text, encoding="utf-8")
+    if sources is not None:
+        cfg.write_feed_list(paths.feeds_file, sources)
+    return paths
+
+
+def fixture_library(
+    tmp_path: Path, *, keymap: str = "", base: str = "http://127.0.0.1:9"
+) -> Library:
+    """A cache with three feeds (one full of hostile titles), as of the frozen ``NOW``."""
+    sources = [FeedSource(base + path, title=title) for title, path, _ in FEEDS]
+    library = Library.open(make_paths(tmp_path, sources, keymap), write_defaults=False)
+    checked = (NOW - timedelta(minutes=10)).timestamp()
+    for (title, path, items), source in zip(FEEDS, sources, strict=True):
+        feed = library.store.feed_by_url(source.url)
+        assert feed is not None
+        articles = tuple(
+            ParsedArticle(
+                key=f"{path}-{i}",
+                title=item_title,
+                link=f"https://news.example.com{path.removesuffix('.xml')}/{i}",
+                author="R. Porter" if i % 2 == 0 else None,
+                published=NOW - timedelta(hours=hours),
+                updated=None,
+                summary_html="",
+                content_html="",
+                blocks=BODY,
+                text="\n\n".join(b.text for b in BODY),
+            )
+            for i, (item_title, hours) in enumerate(items)
+        )
+        state = FeedState(
+            status="ok",
+            error=None,
+            checked=checked,
+            next_due=(NOW + timedelta(minutes=20)).timestamp(),
+            failures=0,
+        )
+        library.store.save_refresh(feed.id, state, ParsedFeed(title, None, articles), now=checked)
+    return library
+
+
+# --- unit tests of the pure parts ---------------------------------------------------------
+
+
+def test_keymap_rows_cover_every_command_and_apply_overrides() -> None:
+    rows = keymap_rows({"cursor_down": "x,ctrl+n"})
+    assert [r[0] for r in rows] == [c.id for c in COMMANDS]
+    assert ("cursor_down", "x, ctrl+n", "Next article") in rows
+    assert dict((r[0], r[1]) for r in rows)["search"] == "/"
+    assert len({c.id for c in COMMANDS}) == len(COMMANDS)
+    assert unknown_keymap_ids({"cursor_down": "x", "nope": "y"}) == ["nope"]
+
+
+def test_keys_leave_digits_and_reserved_letters_free() -> None:
+    taken = {k for c in COMMANDS for k in c.keys.split(",")}
+    assert not taken & {*"0123456789", "e", "E", "left_square_bracket", "right_square_bracket"}
+    assert not taken & {"s", "S", "[", "]"}
+
+
+def test_builtin_themes_define_every_colour_and_variable() -> None:
+    loaded = load_all_themes()
+    assert loaded.errors == []
+    names = {"newsreader-dark", "newsreader-light", "newsreader-contrast", "newsreader-amber"}
+    assert names <= set(loaded.themes)
+    for theme in loaded.themes.values():
+        assert set(COLOUR_KEYS) <= set(theme), theme["name"]
+        assert set(APP_VARIABLES) <= set(theme["variables"]), theme["name"]
+    assert loaded.themes["newsreader-light"]["dark"] is False
+
+
+def test_broken_theme_files_are_errors_not_exceptions(tmp_path: Path) -> None:
+    (tmp_path / "a.toml").write_text('name = "ok-theme"\nprimary = "#123456"\n')
+    (tmp_path / "b.toml").write_text("name = [not toml")
+    (tmp_path / "c.toml").write_text('name = "bad"\nprimary = "not a colour!"\n')
+    (tmp_path / "d.toml").write_text('primary = "#123456"\n')
+    (tmp_path / "e.toml").write_text('name = "x"\nprimary = "#123456"\nbogus = 1\n')
+    loaded = load_themes([tmp_path])
+    assert list(loaded.themes) == ["ok-theme"]
+    assert len(loaded.errors) == 4
+    assert any("b.toml" in e and "TOML" in e for e in loaded.errors)
+    assert any("'name' is missing" in e for e in loaded.errors)
+
+
+def test_user_theme_overrides_builtin(tmp_path: Path) -> None:
+    (tmp_path / "mine.toml").write_text('name = "newsreader-dark"\nprimary = "#010203"\n')
+    loaded = load_all_themes(tmp_path)
+    assert loaded.themes["newsreader-dark"]["primary"] == "#010203"
+
+
+def test_safe_text_removes_controls_and_bidi_but_keeps_brackets() -> None:
+    assert safe_line("a\x1b[31mb\x07\u202ec\nd") == "a[31mbc d"
+    assert safe_line("[b]x[/b] [/]") == "[b]x[/b] [/]"
+    assert safe_block("one\r\ntwo\x9b") == "one\ntwo"
+
+
+@pytest.mark.parametrize(
+    ("delta", "text"),
+    [
+        (timedelta(seconds=5), "now"),
+        (timedelta(minutes=5), "5m"),
+        (timedelta(hours=3), "3h"),
+        (timedelta(days=2), "2d"),
+        (timedelta(days=30), "4w"),
+        (timedelta(days=800), "2y"),
+    ],
+)
+def test_relative_age(delta: timedelta, text: str) -> None:
+    assert relative_age(NOW - delta, NOW) == text
+
+
+def test_fixture_library_is_frozen_in_time(tmp_path: Path) -> None:
+    with fixture_library(tmp_path) as library:
+        ids = library.article_ids()
+        assert len(ids) == 11
+        rows = library.article_rows(ids)
+        assert rows[ids[0]].title.startswith("Ferry")
