@@ -82,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("show", "show one cached article")
     p.add_argument("id", type=int, metavar="ID")
 
+    command("keys", "list the app's key bindings (with your [keymap] overrides)")
+
     return parser
 
 
@@ -97,6 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "export": cmd_export,
         "list": cmd_list,
         "show": cmd_show,
+        "keys": cmd_keys,
     }
     try:
         if args.command is None:
@@ -369,6 +372,25 @@ def cmd_show(args: argparse.Namespace) -> int:
             print(article.text)
 
         emit(args, article_json(article, full=True), text)
+    return 0
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    from newsreader.config import load_settings
+    from newsreader.keys import display_keys, keymap_rows, unknown_keymap_ids
+
+    keymap = {} if args.demo else load_settings(paths(args)).keymap
+    rows = keymap_rows(keymap)
+    data = [{"id": i, "keys": keys.split(","), "description": d} for i, keys, d in rows]
+
+    def text() -> None:
+        width = max(len(display_keys(keys)) for _, keys, _ in rows)
+        for binding_id, keys, description in rows:
+            print(f"{display_keys(keys):<{width}}  {description}  [{binding_id}]")
+        for unknown in unknown_keymap_ids(keymap):
+            print(f"warning: [keymap] names an unknown binding id: {unknown}", file=sys.stderr)
+
+    emit(args, data, text)
     return 0
 
 

@@ -279,10 +279,11 @@ def write_feed_list(path: Path, sources: list[FeedSource]) -> None:
     doc = tomlkit.document()
     for line in FEEDS_HEADER.splitlines():
         doc.add(tomlkit.comment(line.lstrip("# ")))
-    aot = tomlkit.aot()
-    for source in sources:
-        aot.append(_feed_table(source))
-    doc.add("feed", aot)
+    if sources:
+        aot = tomlkit.aot()
+        for source in sources:
+            aot.append(_feed_table(source))
+        doc.add("feed", aot)
     path.parent.mkdir(parents=True, exist_ok=True)
     _atomic_write(path, tomlkit.dumps(doc))
 
@@ -298,6 +299,8 @@ def add_feed_source(path: Path, source: FeedSource) -> bool:
     else:
         new = tomlkit.aot()
         new.append(_feed_table(source))
+        if "feed" in doc:
+            del doc["feed"]
         doc.add("feed", new)
     _atomic_write(path, tomlkit.dumps(doc))
     return True

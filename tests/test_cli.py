@@ -196,3 +196,13 @@ def test_fetch_demo_reports_every_feed(run: Run) -> None:
     assert out["feeds"] == len(manifest) >= 9
     assert len(out["failed"]) == 1 and "not a feed" in out["failed"][0]["error"]
     assert out["new"] >= 80
+
+
+def test_keys_lists_every_binding_with_overrides(run: Run, tmp_path: Path) -> None:
+    (tmp_path / "cfg" / "config.toml").write_text('[keymap]\ncursor_down = "ctrl+n"\n')
+    code, rows = run("keys", "--json")
+    assert code == 0
+    by_id = {r["id"]: r for r in rows}
+    assert by_id["cursor_down"]["keys"] == ["ctrl+n"]
+    assert by_id["quit"]["keys"] == ["q"]
+    assert {"open", "search", "help", "feed_status", "pick_theme", "toggle_star"} <= set(by_id)

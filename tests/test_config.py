@@ -92,3 +92,10 @@ def test_feed_list_errors_name_the_problem(paths: Paths) -> None:
     paths.feeds_file.write_text('[[feed]]\ntitle = "no url"\n')
     with pytest.raises(cfg.ConfigError, match="feed #1 has no url"):
         cfg.load_feed_sources(paths.feeds_file)
+
+
+def test_add_to_an_empty_list(paths: Paths) -> None:
+    cfg.write_feed_list(paths.feeds_file, [])
+    assert cfg.load_feed_sources(paths.feeds_file) == []
+    assert cfg.add_feed_source(paths.feeds_file, FeedSource("https://a.example/rss"))
+    assert cfg.load_feed_sources(paths.feeds_file) == [FeedSource("https://a.example/rss")]
