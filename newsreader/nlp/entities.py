@@ -178,6 +178,14 @@ TITLES = frozenset(
         "interim",
         "de",
         "facto",
+        "transport",
+        "environment",
+        "water",
+        "labour",
+        "labor",
+        "commodore",
+        "seismologist",
+        "retired",
     ]
 )
 # Lowercase words right before a name that make it a person ("spokesman Zabihullah Mujahid").
@@ -255,6 +263,19 @@ ROLE_WORDS = frozenset(
         "aide",
         "diplomat",
         "militant",
+        "teacher",
+        "nurse",
+        "doctor",
+        "farmer",
+        "engineer",
+        "scientist",
+        "pharmacist",
+        "consultant",
+        "geophysicist",
+        "seismologist",
+        "commodore",
+        "economist",
+        "student",
     ]
 )
 SPEECH_VERBS = frozenset(
@@ -313,6 +334,8 @@ ORG_HEADS = frozenset(
         "foundation",
         "airlines",
         "airways",
+        "airline",
+        "air",
         "company",
         "inc",
         "ltd",
@@ -375,6 +398,9 @@ ORG_HEADS = frozenset(
         "watch",
         "institution",
         "exchange",
+        "force",
+        "nation",
+        "nations",
     ]
 )
 ORG_LINKS = frozenset({"of", "for", "and", "the", "on"})
@@ -567,6 +593,119 @@ NORP_TITLES = frozenset(
 )
 
 
+# "Tigray People's Liberation Front", "Citizens' Movement": possessives inside a name.
+POSSESSIVE_NAME_WORDS = frozenset({"people", "peoples", "citizens", "workers", "women"})
+POSSESSIVE_MARKS = frozenset({"'s", "’s", "'", "’"})
+# Function words that never start a name, even capitalised ("On Palm Island").
+FUNCTION_WORDS = frozenset(
+    [
+        "on",
+        "in",
+        "at",
+        "a",
+        "an",
+        "as",
+        "for",
+        "from",
+        "with",
+        "by",
+        "to",
+        "of",
+        "and",
+        "but",
+        "if",
+        "when",
+        "after",
+        "before",
+        "while",
+        "we",
+        "it",
+        "he",
+        "she",
+        "they",
+        "this",
+    ]
+)
+# Lowercase words that open an appositive after a person's name ("Ana Ruiz, a doctor").
+APPOSITIVE_WORDS = frozenset({"a", "an", "who", "whose"})
+# Title-like words that head department and agency names ("State Emergency Service"): never
+# stripped from the front of an organisation name.
+DEPARTMENT_WORDS = frozenset(
+    [
+        "state",
+        "foreign",
+        "defence",
+        "defense",
+        "interior",
+        "finance",
+        "home",
+        "trade",
+        "health",
+        "education",
+        "economy",
+        "energy",
+        "information",
+        "culture",
+        "justice",
+        "agriculture",
+        "supreme",
+        "special",
+        "royal",
+    ]
+)
+# Capitalised words ending a place name ("Naf River", "Bekaa Valley", "Bryan County").
+PLACE_SUFFIXES = frozenset(
+    [
+        "river",
+        "sea",
+        "ocean",
+        "valley",
+        "county",
+        "island",
+        "islands",
+        "isles",
+        "peninsula",
+        "mountains",
+        "hills",
+        "desert",
+        "shoal",
+        "strait",
+        "gap",
+        "bay",
+        "canal",
+        "gulf",
+        "plateau",
+        "basin",
+        "lake",
+        "glacier",
+        "reef",
+        "heights",
+        "falls",
+        "highlands",
+        "lowlands",
+        "archipelago",
+    ]
+)
+# Capitalised words starting a place name ("Lake Chad", "Gulf of Oman", "Port of Savannah").
+PLACE_PREFIXES = frozenset(
+    ["lake", "mount", "mt", "gulf", "strait", "sea", "bay", "isle", "port", "cape", "horn"]
+)
+LINK_HEADS = ORG_HEADS | PLACE_PREFIXES
+
+
+def _head_ahead(words: list[_Word], k: int) -> bool:
+    """Whether the capitalised words from ``k`` on include an organisation head word."""
+    for m in range(k, min(len(words), k + 5)):
+        w = words[m]
+        if m > k and not w.joined:
+            return False
+        if not w.cap:
+            return False
+        if w.key in ORG_HEADS:
+            return True
+    return False
+
+
 @dataclass(slots=True)
 class _Word:
     start: int
@@ -632,6 +771,11 @@ class Recogniser:
                     stripped == ""
                     or after_abbrev
                     or (stripped in {"-", "‐"} and between[:1] in {"-", "‐"})
+                    or (
+                        stripped in POSSESSIVE_MARKS
+                        and prev.key in POSSESSIVE_NAME_WORDS
+                        and tok[:1].isupper()
+                    )
                 )
             )
             sent_start = (
@@ -687,7 +831,12 @@ class Recogniser:
             return not (cand.acronym and ws[0].key in self.gaz.common_words) and not cand.weak
         if cand.acronym:
             return all(w.upper or w.key in CONNECTORS for w in ws)
-        content = [w for w in ws if w.key not in CONNECTORS]
+        last = len(ws) - 1
+        content = [
+            w
+            for k, w in enumerate(ws)
+            if w.key not in CONNECTORS and not (0 < k < last and w.key in ORG_LINKS)
+        ]
         if not content:
             return False
         return all(w.cap for w in content)
@@ -778,6 +927,13 @@ class Recogniser:
                 if k > i and (words[k].line in no_guess):
                     break
                 fk = at.get(k)
+                if (
+                    fk is not None
+                    and fk.weak
+                    and fk.j == k + 1
+                    and words[k].key in ORG_HEADS | PLACE_PREFIXES
+                ):
+                    fk = None  # "University", "Port": a head word that is also a small town
                 if fk is not None:
                     segs.append((k, fk.j, fk))
                     k = fk.j
@@ -797,7 +953,13 @@ class Recogniser:
                         wk.key in CONNECTORS
                         or (
                             wk.key in ORG_LINKS
-                            and any(words[s].key in ORG_HEADS for s, _, _ in segs)
+                            and (
+                                any(
+                                    words[s].key in (LINK_HEADS if wk.key == "of" else ORG_HEADS)
+                                    for s, _, _ in segs
+                                )
+                                or _head_ahead(words, k + 1)
+                            )
                         )
                     )
                 ):
@@ -832,6 +994,49 @@ class Recogniser:
             segs = segs[1:]
         if not segs:
             return
+        # "Qatar Airways and Turkish Airlines": two names joined by "and"
+        for idx in range(1, len(segs) - 1):
+            s0 = segs[idx][0]
+            if (
+                segs[idx][2] is None
+                and words[s0].key == "and"
+                and segs[idx - 1][2] is None
+                and words[segs[idx - 1][0]].key in ORG_HEADS
+            ):
+                self._run(words, segs[:idx], out, start, s0)
+                self._run(words, segs[idx + 1 :], out, segs[idx + 1][0], stop)
+                return
+        # a sentence-initial common word before a name ("A China Coast Guard ship")
+        while (
+            len(segs) > 1
+            and segs[0][2] is None
+            and (
+                (words[segs[0][0]].sent_start and words[segs[0][0]].key in gaz.common_words)
+                or words[segs[0][0]].key in FUNCTION_WORDS
+            )
+            and words[segs[0][0]].key not in gaz.first_names
+            and words[segs[0][0]].key not in ORG_HEADS | PLACE_PREFIXES
+        ):
+            segs = segs[1:]
+            start = segs[0][0]
+        if self._place_run(words, segs, out):
+            return
+        # "Philippine Red Cross": a nationality or place before a known organisation
+        last_f = segs[-1][2]
+        if (
+            len(segs) >= 2
+            and last_f is not None
+            and last_f.type is EntityType.ORG
+            and last_f.j - last_f.i >= 2
+            and all(
+                f is not None and f.type in (EntityType.NORP, EntityType.PLACE) and not f.weak
+                for _, _, f in segs[:-1]
+            )
+        ):
+            i0, j0 = segs[0][0], segs[-1][1]
+            surface = " ".join(words[x].text for x in range(i0, j0))
+            out.append(_Found(i0, j0, EntityType.ORG, surface))
+            return
         # organisation: a run ending in an organisation head word (or "X of Y" after one)
         head_at = [
             idx
@@ -845,7 +1050,7 @@ class Recogniser:
                 and segs[first][2] is None
                 and (
                     words[segs[first][0]].key in TITLES
-                    and words[segs[first][0]].key not in ORG_HEADS
+                    and words[segs[first][0]].key not in ORG_HEADS | DEPARTMENT_WORDS
                 )
             ):
                 first += 1
@@ -873,6 +1078,15 @@ class Recogniser:
         said_before = prev_word is not None and prev_word.key in SPEECH_VERBS
         after = words[stop] if stop < n else None
         said_after = after is not None and after.key in SPEECH_VERBS and after.before in {"", ","}
+        # "Maria Lopez, a nurse", "Maria Lopez, who runs a shop": an appositive after a name
+        appositive = (
+            after is not None
+            and after.before == ","
+            and after.key in APPOSITIVE_WORDS
+            and not after.cap
+            and stop - start >= 2
+        )
+        said_after = said_after or appositive
         cue = role_before
         group: list[int] = []
 
@@ -943,7 +1157,19 @@ class Recogniser:
                 if single and words[s].key in TITLES and not group:
                     cue = True
                     continue
-                if group or cue or (nxt is not None and nxt[2] is None):
+                if (
+                    group
+                    or cue
+                    or (nxt is not None and nxt[2] is None)
+                    or (
+                        single
+                        and words[s].key in firsts
+                        and nxt is not None
+                        and nxt[2] is not None
+                        and nxt[2].weak
+                        and nxt[1] - nxt[0] == 1
+                    )
+                ):
                     group.extend(range(s, e))
                     continue
             # "Jordan Henderson", "Victoria Beckham": a first name that is also a place
@@ -968,6 +1194,35 @@ class Recogniser:
             cue = False
         flush()
 
+    def _place_run(
+        self, words: list[_Word], segs: list[tuple[int, int, _Found | None]], out: list[_Found]
+    ) -> bool:
+        """A geographic name built from a head word: "Naf River", "Lake Chad", "Gulf of Oman"."""
+        if len(segs) < 2:
+            return False
+        s_last, _e, f_last = segs[-1]
+        s_first, _e2, f_first = segs[0]
+        suffix = f_last is None and words[s_last].key in PLACE_SUFFIXES and words[s_last].cap
+        prefix = (
+            (f_first is None or (f_first.weak and f_first.j - f_first.i == 1))
+            and words[s_first].key in PLACE_PREFIXES
+            and words[s_first].cap
+            and not (f_last is None and words[s_last].key in ORG_HEADS)
+        )
+        if not (suffix or prefix):
+            return False
+        if any(f is not None and f.type in (EntityType.ORG, EntityType.PERSON) for *_, f in segs):
+            return False
+        if any(f is None and words[s].key in ORG_HEADS | {"and"} for s, _, f in segs):
+            return False
+        i0, j0 = segs[0][0], segs[-1][1]
+        country = next(
+            (f.country for *_, f in segs if f is not None and f.country and not f.weak), None
+        )
+        surface = " ".join(words[x].text for x in range(i0, j0))
+        out.append(_Found(i0, j0, EntityType.PLACE, surface, country))
+        return True
+
     # -- context ----------------------------------------------------------------------------
     def _place_cue(self, words: list[_Word], f: _Found) -> bool:
         n = len(words)
@@ -986,6 +1241,25 @@ class Recogniser:
         return False
 
     def _resolve_places(self, words: list[_Word], out: list[_Found]) -> None:
+        # a one-word place name that is the surname of a person named in full ("Guerrero said")
+        surnames = {
+            words[f.j - 1].key: f.canonical
+            for f in out
+            if f.type is EntityType.PERSON and not f.weak and f.j - f.i >= 2
+        }
+        if surnames:
+            for f in out:
+                if (
+                    f.candidates
+                    and f.j - f.i == 1
+                    and words[f.i].key in surnames
+                    and not any(c.entry.kind in ("C", "R") for c in f.candidates)
+                ):
+                    f.type = EntityType.PERSON
+                    f.canonical = surnames[words[f.i].key]
+                    f.country = None
+                    f.weak = False
+                    f.candidates = ()
         votes: Counter[str] = Counter()
         for f in out:
             one_country = len({c.entry.country for c in f.candidates}) == 1
@@ -1000,6 +1274,11 @@ class Recogniser:
                 keep.append(f)
                 continue
             cue = self._place_cue(words, f)
+            # a name that is no common word nor first name, in a country the text is about
+            plain = not any(
+                words[k].key in self.gaz.common_words or words[k].key in self.gaz.first_names
+                for k in range(f.i, f.j)
+            ) and not (f.j == f.i + 1 and (words[f.i].sent_start or len(words[f.i].key) < 4))
             prev_place = prev_found if prev_found is not None and prev_found.j == f.i else None
             local = (
                 prev_place.country
@@ -1009,7 +1288,10 @@ class Recogniser:
             usable = [
                 c
                 for c in f.candidates
-                if not c.weak or cue or (local is not None and c.entry.country == local)
+                if not c.weak
+                or cue
+                or (local is not None and c.entry.country == local)
+                or (plain and c.entry.kind in ("P", "A") and votes[c.entry.country or ""] > 0)
             ]
             nxt = words[f.j] if f.j < len(words) else None
             if not usable:
@@ -1100,7 +1382,12 @@ class Recogniser:
                 continue
             start, end = words[f.i].start, words[f.j - 1].end
             canonical = f.canonical
+            if f.j - f.i > 1 and canonical == " ".join(words[x].text for x in range(f.i, f.j)):
+                canonical = " ".join(text[start:end].split())  # keep "People's" as written
             if f.type is EntityType.PERSON:
+                if words[f.j - 1].key in {"jr", "sr"} and text[end : end + 1] == ".":
+                    end += 1
+                    canonical = canonical.rstrip(".") + "."
                 canonical = " ".join(canonical.split())
             country = f.country if f.type in (EntityType.PLACE, EntityType.NORP) else None
             mentions.append(Mention(start, end, text[start:end], f.type, canonical, country))
