@@ -12,10 +12,11 @@ import multiprocessing
 import os
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -37,6 +38,14 @@ from newsreader.paths import Paths
 from newsreader.store import Store
 
 DEMO_DIR = Path(__file__).parent / "feeds" / "demo"
+
+
+@dataclass(frozen=True, slots=True)
+class ListView:
+    feeds: list[Feed]
+    ids: list[int]
+    total: int
+    unread: int
 
 
 class LibraryError(Exception):
@@ -84,6 +93,8 @@ class Library:
         self.store = store
         self._pool: Executor | None = None
         self._throwaway: Path | None = None
+        self._readers = threading.local()
+        self._reader_stores: list[Store] = []
 
     @classmethod
     def open(cls, paths: Paths, *, write_defaults: bool = True) -> Library:
@@ -110,6 +121,8 @@ class Library:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
+        for reader in self._reader_stores:
+            reader.close()
         self.store.close()
         if self._throwaway is not None:
             shutil.rmtree(self._throwaway, ignore_errors=True)
@@ -219,7 +232,7 @@ class Library:
                 finally:
                     poller.close()
             ret = self.settings.retention
-            writer.prune(ret.max_age_days, ret.max_per_feed)
+            await asyncio.to_thread(writer.prune, ret.max_age_days, ret.max_per_feed)
         finally:
             writer.close()
         return summary
@@ -250,6 +263,25 @@ class Library:
         cfg.replace_feed_url(self.paths.feeds_file, old, new)
 
     # --- articles -------------------------------------------------------------------------
+
+    def view(self, flt: ArticleFilter) -> ListView:
+        """Everything the list needs for a filter, in one go. Safe to call from a worker
+        thread: each thread reads through its own connection, so the UI thread never waits."""
+        store = self._thread_store()
+        feeds = store.feeds()
+        ids = store.article_ids(flt)
+        total, unread = store.count(flt)
+        return ListView(feeds, ids, total, unread)
+
+    def _thread_store(self) -> Store:
+        if threading.current_thread() is threading.main_thread():
+            return self.store
+        store: Store | None = getattr(self._readers, "store", None)
+        if store is None:
+            store = Store.open(self.paths.database)
+            self._readers.store = store
+            self._reader_stores.append(store)
+        return store
 
     def article_ids(self, flt: ArticleFilter = ALL_ARTICLES, limit: int | None = None) -> list[int]:
         return self.store.article_ids(flt, limit)

@@ -333,7 +333,7 @@ class Store:
     # --- articles -------------------------------------------------------------------------
 
     def _where(self, flt: ArticleFilter) -> tuple[str, list[Any]]:
-        clauses = ["f.active = 1"]
+        clauses = ["a.feed_id IN (SELECT id FROM feeds WHERE active = 1)"]
         params: list[Any] = []
         if flt.feed_ids:
             clauses.append(f"a.feed_id IN ({','.join('?' * len(flt.feed_ids))})")
@@ -357,10 +357,7 @@ class Store:
     def article_ids(self, flt: ArticleFilter = ALL_ARTICLES, limit: int | None = None) -> list[int]:
         """Ids of the articles the filter selects, newest first: the list's whole index."""
         where, params = self._where(flt)
-        sql = (
-            f"SELECT a.id FROM articles a JOIN feeds f ON f.id = a.feed_id WHERE {where} "
-            "ORDER BY a.sort_time DESC, a.id DESC"
-        )
+        sql = f"SELECT a.id FROM articles a WHERE {where} ORDER BY a.sort_time DESC, a.id DESC"
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
@@ -370,8 +367,7 @@ class Store:
         """(total, unread) for a filter."""
         where, params = self._where(flt)
         row = self._query(
-            "SELECT count(*), coalesce(sum(a.read = 0), 0) FROM articles a "
-            f"JOIN feeds f ON f.id = a.feed_id WHERE {where}",
+            f"SELECT count(*), coalesce(sum(a.read = 0), 0) FROM articles a WHERE {where}",
             params,
         )[0]
         return int(row[0]), int(row[1])
@@ -428,8 +424,8 @@ class Store:
         where, params = self._where(flt)
         with self.transaction() as cur:
             return cur.execute(
-                "UPDATE articles SET read = ? WHERE read != ? AND id IN (SELECT a.id FROM "
-                f"articles a JOIN feeds f ON f.id = a.feed_id WHERE {where})",
+                "UPDATE articles SET read = ? WHERE read != ? AND id IN "
+                f"(SELECT a.id FROM articles a WHERE {where})",
                 (int(read), int(read), *params),
             ).rowcount
 

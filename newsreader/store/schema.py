@@ -83,6 +83,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         END
         """,
     ),
+    # 2: covering indexes so the list's ids and the unread counts never scan the table
+    (
+        "DROP INDEX articles_by_time",
+        "CREATE INDEX articles_list ON articles (sort_time DESC, id DESC, feed_id, read, starred)",
+        "CREATE INDEX articles_feed_read ON articles (feed_id, read)",
+        "ANALYZE",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -22,7 +22,7 @@ from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
 from newsreader.feeds.poller import FeedFinished, FeedStarted, RefreshEvent
-from newsreader.library import Library, LibraryError
+from newsreader.library import Library, LibraryError, ListView
 from newsreader.models import ArticleFilter, RefreshSummary
 from newsreader.tui.commands import ThemeChoices, bindings
 from newsreader.tui.messages import RefreshFailed, RefreshFinished, RefreshProgress
@@ -137,13 +137,23 @@ class MainScreen(Screen[None]):
     def reload(self, *, keep: bool = True) -> None:
         """Re-query the list. With ``keep`` the selected article stays selected and in place."""
         flt = self.filter
-        feeds = self.library.feeds()
+        self._apply_view(flt, self.library.view(flt), keep=keep)
+
+    @work(thread=True, exclusive=True, group="merge", exit_on_error=False)
+    def reload_in_background(self) -> None:
+        """The same, with the queries on a worker thread (new articles during a refresh)."""
+        flt = self.filter
+        view = self.library.view(flt)
+        self.app.call_from_thread(self._apply_view, flt, view, keep=True)
+
+    def _apply_view(self, flt: ArticleFilter, view: ListView, *, keep: bool) -> None:
+        if flt != self.filter:
+            return  # the filter changed while we were querying; that change reloaded already
+        feeds, ids, total, unread = view.feeds, view.ids, view.total, view.unread
         self.feed_list.set_feeds(feeds)
-        ids = self.library.article_ids(flt)
         articles = self.articles
         articles.empty_message = self.empty_message()
         articles.set_ids(ids, keep=articles.selected_id if keep else None)
-        total, unread = self.library.count(flt)
         status = self.status
         status.total, status.unread = total, unread
         status.filter_label = self.filter_label()
@@ -261,13 +271,13 @@ class MainScreen(Screen[None]):
 
     def _merge_new(self) -> None:
         self._reload_timer = None
-        self.reload(keep=True)
+        self.reload_in_background()
 
     @on(RefreshFinished)
     def refresh_finished(self, event: RefreshFinished) -> None:
         self._end_refresh()
         self.status.last_refresh = self.now()
-        self.reload(keep=True)
+        self.reload_in_background()
         self._reload_feed_status()
         message, severity, timeout = self.summary_toast(event.summary)
         self.notify(message, severity=severity, timeout=timeout)

@@ -1,0 +1,200 @@
+"""TUI speed with a big cache: start-up to the first painted list, key-to-repaint latency for
+j/k and for opening an article, and the largest event-loop stall while refreshing N feeds.
+
+    uv run python benchmarks/tui.py [--articles 100000] [--feeds 500] [--runs 5]
+
+Builds a cache of synthetic articles (200 feeds) in a temp dir, then measures:
+- start-up: a fresh process, from its creation to the first painted row of the article list;
+- j/k: pilot key presses, each waited until repainted (median and p95);
+- open: enter on an article until the reader shows it (median);
+- stall: the largest lateness of a 5 ms ticker on the app's event loop during a refresh of
+  N feeds served on loopback (benchmarks/feedserver.py), all feeds new.
+Prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from feedserver import FeedSet, serve_in_thread
+
+from newsreader import config as cfg
+from newsreader.library import Library
+from newsreader.models import BlockKind, FeedSource, ParsedArticle, ParsedFeed, TextBlock
+from newsreader.paths import Paths
+from newsreader.store import FeedState
+
+NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
+
+STARTUP_PROBE = r"""
+import os, sys, time
+from pathlib import Path
+start = os.stat(f"/proc/{os.getpid()}").st_mtime  # ~ process creation
+from newsreader.library import Library
+from newsreader.paths import Paths
+from newsreader.tui.app import NewsReaderApp
+from newsreader.tui.widgets.article_list import ArticleList
+original = ArticleList.render_line
+def probe(self, y):
+    strip = original(self, y)
+    if self.ids:
+        print(time.time() - start, flush=True)
+        os._exit(0)
+    return strip
+ArticleList.render_line = probe
+paths = Paths(config_file=Path(sys.argv[1]), data_dir=Path(sys.argv[2]))
+app = NewsReaderApp(Library.open(paths, write_defaults=False), refresh_on_start=False)
+app.run(headless=True, size=(120, 40))
+"""
+
+
+def build_cache(root: Path, articles: int, feeds: int = 200) -> Paths:
+    paths = Paths(config_file=root / "config" / "config.toml", data_dir=root / "data")
+    paths.config_dir.mkdir(parents=True)
+    paths.config_file.write_text(
+        "[refresh]\non_start = false\n[retention]\nmax_age_days = 0\nmax_per_feed = 0\n"
+    )
+    sources = [
+        FeedSource(f"http://127.0.0.1:9/feed/{i}.xml", title=f"Feed {i}") for i in range(feeds)
+    ]
+    cfg.write_feed_list(paths.feeds_file, sources)
+    library = Library.open(paths, write_defaults=False)
+    per_feed = articles // feeds
+    body = (
+        TextBlock(
+            BlockKind.PARAGRAPH, "Officials in Kabul said talks would resume next week. " * 6
+        ),
+    )
+    for f, source in enumerate(sources):
+        feed = library.store.feed_by_url(source.url)
+        assert feed is not None
+        items = tuple(
+            ParsedArticle(
+                key=f"{f}-{i}",
+                title=f"Story {i} from feed {f}: ministers meet over border trade",
+                link=f"https://example.com/{f}/{i}",
+                author=None,
+                published=NOW - timedelta(minutes=i * 7 + f),
+                updated=None,
+                summary_html="",
+                content_html="",
+                blocks=body,
+                text=body[0].text,
+            )
+            for i in range(per_feed)
+        )
+        state = FeedState(
+            status="ok", error=None, checked=0, next_due=NOW.timestamp() + 1e6, failures=0
+        )
+        library.store.save_refresh(feed.id, state, ParsedFeed(f"Feed {f}", None, items))
+    library.store._conn.execute("ANALYZE")
+    library.close()
+    return paths
+
+
+def startup(paths: Paths, runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        out = subprocess.run(
+            [sys.executable, "-c", STARTUP_PROBE, str(paths.config_file), str(paths.data_dir)],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        times.append(float(out.stdout.strip().splitlines()[-1]))
+    return times
+
+
+async def interactive(paths: Paths, feeds: int) -> dict[str, float]:
+    from newsreader.tui.app import NewsReaderApp
+    from newsreader.tui.widgets.article_list import ArticleList
+
+    library = Library.open(paths, write_defaults=False)
+    app = NewsReaderApp(library, refresh_on_start=False)
+    result: dict[str, float] = {}
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        lst = app.screen.query_one(ArticleList)
+        lst.focus()
+        per_key = []
+        for key in ["j"] * 150 + ["k"] * 50:
+            t = time.perf_counter()
+            await pilot.press(key)
+            await pilot.pause()
+            per_key.append(time.perf_counter() - t)
+        result["jk_median_ms"] = round(statistics.median(per_key) * 1000, 2)
+        result["jk_p95_ms"] = round(sorted(per_key)[int(len(per_key) * 0.95)] * 1000, 2)
+        opens = []
+        for _ in range(10):
+            await pilot.press("j")
+            await pilot.pause()
+            t = time.perf_counter()
+            await pilot.press("enter")
+            await pilot.pause()
+            opens.append(time.perf_counter() - t)
+            await pilot.press("escape")
+            await pilot.pause()
+        result["open_median_ms"] = round(statistics.median(opens) * 1000, 2)
+
+        # Refresh N loopback feeds, watching the event loop.
+        feedset = FeedSet(feeds, 50, None)
+        server, base = serve_in_thread(feedset)
+        for i in range(feeds):
+            cfg.add_feed_source(paths.feeds_file, FeedSource(f"{base}/feed/{i}.xml"))
+        library.sync_feeds()
+        worst = 0.0
+        stop = False
+
+        async def ticker() -> None:
+            nonlocal worst
+            while not stop:
+                t = time.perf_counter()
+                await asyncio.sleep(0.005)
+                worst = max(worst, time.perf_counter() - t - 0.005)
+
+        tick = asyncio.create_task(ticker())
+        t = time.perf_counter()
+        await pilot.press("R")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        result["refresh_seconds"] = round(time.perf_counter() - t, 2)
+        stop = True
+        await tick
+        result["refresh_max_stall_ms"] = round(worst * 1000, 1)
+        server.shutdown()
+    library.close()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=100_000)
+    parser.add_argument("--feeds", type=int, default=500)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="nr-tui-bench-"))
+    t = time.perf_counter()
+    paths = build_cache(root, args.articles)
+    line: dict[str, object] = {
+        "benchmark": "tui",
+        "articles": args.articles,
+        "build_seconds": round(time.perf_counter() - t, 1),
+    }
+    starts = startup(paths, args.runs)
+    line["startup_median_s"] = round(statistics.median(starts), 3)
+    line.update(asyncio.run(interactive(paths, args.feeds)))
+    line["refresh_feeds"] = args.feeds
+    print(json.dumps(line), flush=True)
+
+
+if __name__ == "__main__":
+    main()
