@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -49,7 +50,7 @@ original = ArticleList.render_line
 def probe(self, y):
     strip = original(self, y)
     if self.ids:
-        print(time.time() - start, flush=True)
+        Path(sys.argv[3]).write_text(str(time.time() - start))
         os._exit(0)
     return strip
 ArticleList.render_line = probe
@@ -105,12 +106,18 @@ def build_cache(root: Path, articles: int, feeds: int = 200) -> Paths:
 
 def startup(paths: Paths, runs: int) -> list[float]:
     times = []
+    result = paths.data_dir / "startup.txt"
     for _ in range(runs):
-        out = subprocess.run(
-            [sys.executable, "-c", STARTUP_PROBE, str(paths.config_file), str(paths.data_dir)],
-            capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
-        times.append(float(out.stdout.strip().splitlines()[-1]))
+        # No pipes: worker processes the app starts would hold them open after it exits.
+        args = [str(paths.config_file), str(paths.data_dir), str(result)]
+        subprocess.run(
+            [sys.executable, "-c", STARTUP_PROBE, *args],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=60,
+            check=True,
+        )
+        times.append(float(result.read_text()))
     return times
 
 
@@ -153,23 +160,32 @@ async def interactive(paths: Paths, feeds: int) -> dict[str, float]:
         library.sync_feeds()
         worst = 0.0
         stop = False
+        stalls: list[tuple[float, float]] = []
+        began = time.perf_counter()
 
         async def ticker() -> None:
             nonlocal worst
             while not stop:
                 t = time.perf_counter()
                 await asyncio.sleep(0.005)
-                worst = max(worst, time.perf_counter() - t - 0.005)
+                late = time.perf_counter() - t - 0.005
+                worst = max(worst, late)
+                stalls.append((late, t - began))
 
         tick = asyncio.create_task(ticker())
         t = time.perf_counter()
         await pilot.press("R")
         await pilot.pause()
-        await app.workers.wait_for_complete()
+        while any(w.group == "refresh" and not w.is_finished for w in app.workers):
+            await asyncio.sleep(0.05)
         result["refresh_seconds"] = round(time.perf_counter() - t, 2)
         stop = True
         await tick
         result["refresh_max_stall_ms"] = round(worst * 1000, 1)
+        stalls.sort(reverse=True)
+        result["refresh_p99_stall_ms"] = round(stalls[len(stalls) // 100][0] * 1000, 1)
+        if os.environ.get("STALLS"):
+            print([(round(a * 1000), round(b, 2)) for a, b in stalls[:8]], file=sys.stderr)
         server.shutdown()
     library.close()
     return result

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -56,11 +57,19 @@ def parse_workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
+def _lower_priority() -> None:
+    # Parsing is background work: on a small machine the UI process must win the CPU.
+    with suppress(OSError):
+        os.nice(10)
+
+
 def make_parse_pool(workers: int | None = None) -> Executor:
     # forkserver: workers start from a clean process, never a fork of a threaded UI.
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["newsreader.feeds.parse"])
-    return ProcessPoolExecutor(max_workers=workers or parse_workers(), mp_context=context)
+    context.set_forkserver_preload(["newsreader.feeds.ingest"])
+    return ProcessPoolExecutor(
+        max_workers=workers or parse_workers(), mp_context=context, initializer=_lower_priority
+    )
 
 
 def demo_sources() -> list[FeedSource]:
@@ -92,6 +101,7 @@ class Library:
         self.settings = settings
         self.store = store
         self._pool: Executor | None = None
+        self._pool_lock = threading.Lock()
         self._throwaway: Path | None = None
         self._readers = threading.local()
         self._reader_stores: list[Store] = []
@@ -177,9 +187,15 @@ class Library:
     # --- refresh --------------------------------------------------------------------------
 
     def _parse_pool(self) -> Executor:
-        if self._pool is None:
-            self._pool = make_parse_pool()
-        return self._pool
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = make_parse_pool()
+            return self._pool
+
+    def warm_up(self) -> None:
+        """Start the worker processes ahead of the first refresh (blocking: call it from a
+        thread), so that refresh never waits for them on the UI's event loop."""
+        self._parse_pool().submit(int).result()
 
     def fetch_limits(self) -> FetchLimits:
         r = self.settings.refresh

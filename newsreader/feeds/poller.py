@@ -12,9 +12,12 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import zip_longest
+from urllib.parse import urlsplit
 
 from newsreader.feeds.fetch import Fetcher, FetchRequest, FetchResponse
-from newsreader.feeds.parse import NotAFeedError, parse_feed
+from newsreader.feeds.ingest import IngestJob, ingest
+from newsreader.feeds.parse import NotAFeedError
 from newsreader.models import Feed, FeedResult, FetchStatus, ParsedFeed, RefreshSummary
 from newsreader.store import FeedState, Store
 
@@ -89,18 +92,27 @@ class Poller:
         total = len(feeds)
         done = 0
 
-        async def one(feed: Feed) -> None:
-            nonlocal done
-            self._emit(FeedStarted(feed.url, total))
-            try:
-                result = await self._refresh_feed(feed)
-            except Exception as exc:  # a bug must not take the other feeds down with it
-                result = FeedResult(feed.url, FetchStatus.FAILED, f"internal error: {exc}")
-            done += 1
-            _tally(summary, result)
-            self._emit(FeedFinished(result, done, total))
+        queue: asyncio.Queue[Feed] = asyncio.Queue()
+        for feed in _interleave_hosts(feeds):
+            queue.put_nowait(feed)
 
-        await asyncio.gather(*(one(feed) for feed in feeds))
+        async def worker() -> None:
+            # A bounded set of workers pulls feeds from a queue: a 500-feed refresh never
+            # wakes 500 coroutines at once on the event loop the UI shares.
+            nonlocal done
+            while not queue.empty():
+                feed = queue.get_nowait()
+                self._emit(FeedStarted(feed.url, total))
+                try:
+                    result = await self._refresh_feed(feed)
+                except Exception as exc:  # a bug must not take the other feeds down with it
+                    result = FeedResult(feed.url, FetchStatus.FAILED, f"internal error: {exc}")
+                done += 1
+                _tally(summary, result)
+                self._emit(FeedFinished(result, done, total))
+
+        workers = max(1, min(len(feeds), self._fetcher.limits.concurrency * 2))
+        await asyncio.gather(*(worker() for _ in range(workers)))
         summary.seconds = round(time.perf_counter() - started, 3)
         return summary
 
@@ -134,31 +146,31 @@ class Poller:
 
         if response.status is FetchStatus.OK:
             assert response.body is not None
+            job = IngestJob(
+                database=self._store.path,
+                feed_id=feed.id,
+                body=response.body,
+                url=url,
+                content_type=response.content_type,
+                now=now,
+                interval=self._interval,
+                max_age=response.max_age,
+                etag=response.etag,
+                last_modified=response.last_modified,
+                body_hash=response.body_hash,
+            )
             loop = asyncio.get_running_loop()
             try:
-                parsed = await loop.run_in_executor(
-                    self._pool, _parse, response.body, url, response.content_type
-                )
+                result = await loop.run_in_executor(self._pool, ingest, job)
             except NotAFeedError as exc:
                 return await self._failed(feed, url, response, str(exc), now)
             except Exception as exc:
                 return await self._failed(
                     feed, url, response, f"could not read the feed: {exc}", now
                 )
-            state = FeedState(
-                status=FetchStatus.OK.value,
-                error=None,
-                checked=now,
-                next_due=next_due(
-                    now, self._interval, ttl=parsed.ttl_seconds, max_age=response.max_age
-                ),
-                failures=0,
-                etag=response.etag,
-                last_modified=response.last_modified,
-                body_hash=response.body_hash,
+            return FeedResult(
+                url, FetchStatus.OK, None, result.new, result.updated, result.title or feed.title
             )
-            new, updated = await self._write(feed.id, state, parsed)
-            return FeedResult(url, FetchStatus.OK, None, new, updated, parsed.title or feed.title)
 
         if response.status in (FetchStatus.NOT_MODIFIED, FetchStatus.UNCHANGED):
             state = FeedState(
@@ -201,8 +213,13 @@ class Poller:
         )
 
 
-def _parse(body: bytes, url: str, content_type: str | None) -> ParsedFeed:
-    return parse_feed(body, url, content_type=content_type)
+def _interleave_hosts(feeds: Sequence[Feed]) -> list[Feed]:
+    """Order feeds round-robin by host, so workers waiting on one busy host's cap never hold
+    up the feeds of every other host."""
+    by_host: dict[str, list[Feed]] = {}
+    for feed in feeds:
+        by_host.setdefault(urlsplit(feed.url).netloc, []).append(feed)
+    return [f for group in zip_longest(*by_host.values()) for f in group if f is not None]
 
 
 def _tally(summary: RefreshSummary, result: FeedResult) -> None:

@@ -88,7 +88,6 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "DROP INDEX articles_by_time",
         "CREATE INDEX articles_list ON articles (sort_time DESC, id DESC, feed_id, read, starred)",
         "CREATE INDEX articles_feed_read ON articles (feed_id, read)",
-        "ANALYZE",
     ),
 )
 

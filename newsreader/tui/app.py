@@ -94,6 +94,7 @@ class NewsReaderApp(App[None]):
         return dict(VARIABLE_DEFAULTS)
 
     def on_mount(self) -> None:
+        self.run_worker(self.library.warm_up, thread=True, group="warm-up", exit_on_error=False)
         for problem in self._problems:
             self.notify(problem, title="Configuration", severity="error", timeout=10, markup=False)
 

@@ -47,6 +47,7 @@ class FeedList(OptionList):
         super().__init__(id=id, classes=classes)
         self._feeds: list[Feed] = []
         self._total_unread = 0
+        self._painted: list[tuple[str, int, bool, int] | None] = []
 
     @property
     def feeds(self) -> list[Feed]:
@@ -78,6 +79,7 @@ class FeedList(OptionList):
         highlighted = self.highlighted_option.id if self.highlighted_option else ALL
         with self.prevent(OptionList.OptionHighlighted):
             self.set_options(self._build_options())
+            self._painted = list(self._keys())
             ids = [ALL, *(f"feed-{f.id}" for f in feeds)]
             self.highlighted = ids.index(highlighted) if highlighted in ids else 0
 
@@ -88,9 +90,24 @@ class FeedList(OptionList):
                 self._total_unread = max(0, self._total_unread + delta)
         self._repaint_prompts()
 
+    def _keys(self) -> list[tuple[str, int, bool, int]]:
+        width = self._width()
+        return [("All", self._total_unread, False, width)] + [
+            (f.display_title, f.unread, feed_failing(f), width) for f in self._feeds
+        ]
+
     def _repaint_prompts(self) -> None:
-        for index, option in enumerate(self._build_options()):
-            self.replace_option_prompt_at_index(index, option.prompt)
+        # Only the rows whose text changed: with hundreds of feeds, rebuilding every prompt
+        # on each refresh tick would stall the event loop.
+        keys = self._keys()
+        if len(self._painted) != len(keys):
+            self._painted = [None] * len(keys)
+        for index, key in enumerate(keys):
+            if self._painted[index] != key:
+                title, unread, failing, width = key
+                prompt = _prompt(safe_line(title), unread, width, failing=failing)
+                self.replace_option_prompt_at_index(index, prompt)
+                self._painted[index] = key
 
     def on_resize(self) -> None:
         if self.option_count:
