@@ -16,6 +16,31 @@ from newsreader.nlp.gazetteer import Candidate, Entry, Gazetteer
 from newsreader.nlp.text import TOKEN_RE, fold, split_possessive
 
 __all__ = ["Recogniser", "detect_language", "recognise"]
+# Title-like words that head department and agency names ("State Emergency Service"): never
+# stripped from the front of an organisation name.
+DEPARTMENT_WORDS = frozenset(
+    [
+        "state",
+        "foreign",
+        "defence",
+        "defense",
+        "interior",
+        "finance",
+        "home",
+        "trade",
+        "health",
+        "education",
+        "economy",
+        "energy",
+        "information",
+        "culture",
+        "justice",
+        "agriculture",
+        "supreme",
+        "special",
+        "royal",
+    ]
+)
 
 # Lowercase words allowed inside a name ("Qala-i-Naw", "Osama bin Laden", "al-Qaeda").
 CONNECTORS = frozenset(
@@ -79,11 +104,6 @@ TITLES = frozenset(
         "vice",
         "prime",
         "minister",
-        "foreign",
-        "defence",
-        "defense",
-        "interior",
-        "finance",
         "deputy",
         "secretary",
         "general",
@@ -119,7 +139,6 @@ TITLES = frozenset(
         "mayor",
         "ambassador",
         "envoy",
-        "special",
         "king",
         "queen",
         "prince",
@@ -140,7 +159,6 @@ TITLES = frozenset(
         "chancellor",
         "premier",
         "speaker",
-        "justice",
         "judge",
         "spokesman",
         "spokeswoman",
@@ -156,23 +174,11 @@ TITLES = frozenset(
         "crown",
         "acting",
         "former",
-        "supreme",
         "leader",
         "marshal",
         "field",
         "senior",
         "top",
-        "state",
-        "home",
-        "trade",
-        "health",
-        "education",
-        "economy",
-        "energy",
-        "information",
-        "culture",
-        "justice",
-        "agriculture",
         "opposition",
         "caretaker",
         "interim",
@@ -187,7 +193,7 @@ TITLES = frozenset(
         "seismologist",
         "retired",
     ]
-)
+) | (DEPARTMENT_WORDS - {"royal"})
 # Lowercase words right before a name that make it a person ("spokesman Zabihullah Mujahid").
 ROLE_WORDS = frozenset(
     [
@@ -628,31 +634,6 @@ FUNCTION_WORDS = frozenset(
 )
 # Lowercase words that open an appositive after a person's name ("Ana Ruiz, a doctor").
 APPOSITIVE_WORDS = frozenset({"a", "an", "who", "whose"})
-# Title-like words that head department and agency names ("State Emergency Service"): never
-# stripped from the front of an organisation name.
-DEPARTMENT_WORDS = frozenset(
-    [
-        "state",
-        "foreign",
-        "defence",
-        "defense",
-        "interior",
-        "finance",
-        "home",
-        "trade",
-        "health",
-        "education",
-        "economy",
-        "energy",
-        "information",
-        "culture",
-        "justice",
-        "agriculture",
-        "supreme",
-        "special",
-        "royal",
-    ]
-)
 # Capitalised words ending a place name ("Naf River", "Bekaa Valley", "Bryan County").
 PLACE_SUFFIXES = frozenset(
     [
