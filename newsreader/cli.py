@@ -145,7 +145,6 @@ def emit(args: argparse.Namespace, data: Any, text: Callable[[], None]) -> None:
 def cmd_fetch(args: argparse.Namespace) -> int:
     with open_library(args) as library:
         urls: list[str] = args.urls
-        feeds = library.due_feeds(urls, force=not args.due)
         summary = asyncio.run(_fetch(library, urls, args))
         data = {
             "feeds": summary.feeds,
@@ -157,7 +156,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
             "updated": summary.updated,
             "seconds": summary.seconds,
         }
-        if not feeds and not args.json:
+        if not summary.feeds and not args.json:
             print("Nothing to refresh: no feed is due." if args.due else "No feeds configured.")
             return 0
         emit(args, data, lambda: _print_fetch(summary))

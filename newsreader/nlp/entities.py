@@ -16,6 +16,7 @@ from newsreader.nlp.gazetteer import Candidate, Entry, Gazetteer
 from newsreader.nlp.text import TOKEN_RE, fold, split_possessive
 
 __all__ = ["Recogniser", "detect_language", "recognise"]
+
 # Title-like words that head department and agency names ("State Emergency Service"): never
 # stripped from the front of an organisation name.
 DEPARTMENT_WORDS = frozenset(
