@@ -94,6 +94,36 @@ class Mention:
     country: str | None = None  # ISO 3166-1 alpha-2, for places and nationalities
 
 
+@dataclass(frozen=True, slots=True)
+class EntitySummary:
+    """One entity of an article, with how often and how prominently the article names it."""
+
+    type: EntityType
+    canonical: str
+    country: str | None
+    count: int
+    salience: float  # title and lead mentions count more; 0..1 within an article
+
+
+@dataclass(frozen=True, slots=True)
+class RegionScore:
+    """One region of a story, with the M49 sub-regions of the places that made it."""
+
+    name: str
+    score: float
+    subregions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FullText:
+    """An article page's main text, fetched and extracted on demand."""
+
+    html: str
+    blocks: tuple[TextBlock, ...]
+    text: str
+    fetched: datetime
+
+
 class FetchStatus(enum.StrEnum):
     OK = "ok"  # new body: parse it
     NOT_MODIFIED = "not_modified"  # 304
@@ -160,7 +190,23 @@ class Article:
     content_html: str = ""
     blocks: tuple[TextBlock, ...] = ()
     text: str = ""
-    regions: tuple[str, ...] = ()
+    category: str | None = None
+    source_region: str | None = None  # the feed's declared region (a weak prior)
+    language: str | None = None  # ISO 639-1, detected; None until analysed or when unsure
+    analysed: bool = False  # entities and regions computed
+    mentions: tuple[Mention, ...] = ()  # spans into ``analysed_text``
+    entities: tuple[EntitySummary, ...] = ()  # most salient first
+    regions: tuple[RegionScore, ...] = ()  # story regions, primary first
+    full_text: FullText | None = None
+
+    @property
+    def body_blocks(self) -> tuple[TextBlock, ...]:
+        """The blocks the reader shows: the full text when fetched, else the feed's."""
+        return self.full_text.blocks if self.full_text is not None else self.blocks
+
+    @property
+    def body_text(self) -> str:
+        return self.full_text.text if self.full_text is not None else self.text
 
     @property
     def when(self) -> datetime:
@@ -190,6 +236,9 @@ class ArticleFilter:
     starred_only: bool = False
     search: str | None = None  # FTS5 over title and text
     since: datetime | None = None
+    entity: tuple[EntityType, str] | None = None  # (type, canonical name)
+    regions: tuple[str, ...] = ()  # any of these (region or sub-region names)
+    region_kind: str = "story"  # "story" or "source"
 
 
 ALL_ARTICLES = ArticleFilter()
@@ -217,3 +266,18 @@ class RefreshSummary:
     new: int = 0
     updated: int = 0
     seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedItem:
+    """One entry of an article's related-stories strip."""
+
+    id: int
+    title: str
+    feed_title: str
+    link: str | None
+    when: datetime
+    score: float
+    duplicate: bool = False  # near-duplicate of the article itself (the same copy)
+    also_in: tuple[str, ...] = ()  # other feeds carrying a near-duplicate of this entry
+    regions: tuple[str, ...] = ()

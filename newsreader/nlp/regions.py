@@ -25,7 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from newsreader.models import EntityType, Mention
+from newsreader.models import EntityType, Mention, RegionScore
 
 DATA_FILE = Path(__file__).parent / "data" / "regions.toml"
 
@@ -106,15 +106,6 @@ class Area:
 
     name: str
     regions: tuple[str, ...]
-    subregions: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class RegionScore:
-    """One region of a story, with the M49 sub-regions of the places that made it."""
-
-    name: str
-    score: float
     subregions: tuple[str, ...] = ()
 
 
