@@ -18,9 +18,17 @@ from typing import Any
 from newsreader import __version__
 from newsreader.config import ConfigError
 from newsreader.library import Library, LibraryError
-from newsreader.models import Article, ArticleFilter, FeedSource, RefreshSummary
+from newsreader.models import (
+    Article,
+    ArticleFilter,
+    EntityType,
+    FeedSource,
+    Mention,
+    RefreshSummary,
+    RegionScore,
+)
 from newsreader.paths import Paths, resolve
-from newsreader.store import CacheError
+from newsreader.store import UNPLACED, CacheError
 
 USER_ERRORS = (LibraryError, ConfigError, CacheError, OSError)
 
@@ -78,9 +86,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unread", action="store_true", help="only unread articles")
     p.add_argument("--starred", action="store_true", help="only starred articles")
     p.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    p.add_argument(
+        "--region",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="story region or sub-region (any case; aliases such as mideast, latam; Unplaced)",
+    )
+    p.add_argument(
+        "--source-region", action="store_true", help="filter by the feeds' declared region instead"
+    )
+    p.add_argument("--entity", metavar="NAME", help="articles that mention this entity")
 
     p = command("show", "show one cached article")
     p.add_argument("id", type=int, metavar="ID")
+
+    p = command("analyze", "print the entities and regions of any text (a file, or - for stdin)")
+    p.add_argument("file", nargs="?", default="-", metavar="FILE|-")
+
+    p = command("regions", "article counts per region and sub-region")
+    p.add_argument(
+        "--source", action="store_true", help="count by the feeds' declared region instead"
+    )
 
     command("keys", "list the app's key bindings (with your [keymap] overrides)")
 
@@ -99,6 +126,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "export": cmd_export,
         "list": cmd_list,
         "show": cmd_show,
+        "analyze": cmd_analyze,
+        "regions": cmd_regions,
         "keys": cmd_keys,
     }
     try:
@@ -168,23 +197,27 @@ async def _fetch(library: Library, urls: list[str], args: argparse.Namespace) ->
         return await library.refresh(urls, force=not args.due)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from newsreader.feeds.poller import FeedFinished, RefreshEvent
+    from newsreader.feeds.poller import FeedFinished
+    from newsreader.library import AnalysisProgress, LibraryEvent
 
     with Progress(
-        TextColumn("Refreshing"),
+        TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("{task.fields[new]} new"),
+        TextColumn("{task.fields[new]}"),
         transient=True,
     ) as progress:
-        task = progress.add_task("refresh", total=None, new=0)
+        task = progress.add_task("Refreshing", total=None, new="0 new")
+        analysis = progress.add_task("Analysing", total=None, new="articles", visible=False)
         new = 0
 
-        def on_event(event: RefreshEvent) -> None:
+        def on_event(event: LibraryEvent) -> None:
             nonlocal new
             if isinstance(event, FeedFinished):
                 new += event.result.new
-                progress.update(task, completed=event.done, total=event.total, new=new)
+                progress.update(task, completed=event.done, total=event.total, new=f"{new} new")
+            elif isinstance(event, AnalysisProgress):
+                progress.update(analysis, completed=event.done, total=event.total, visible=True)
 
         return await library.refresh(urls, force=not args.due, on_event=on_event)
 
@@ -305,6 +338,39 @@ def _feed_ids(library: Library, wanted: list[str]) -> tuple[int, ...]:
     return tuple(ids)
 
 
+def regions_json(regions: Sequence[RegionScore]) -> list[dict[str, Any]]:
+    """Regions by score, primary first."""
+    return [{"name": r.name, "score": r.score, "subregions": list(r.subregions)} for r in regions]
+
+
+def mentions_json(mentions: Sequence[Mention], offset: int = 0) -> list[dict[str, Any]]:
+    return [
+        {
+            "text": m.text,
+            "type": m.type.value,
+            "start": m.start - offset,
+            "end": m.end - offset,
+            "canonical": m.canonical,
+            "country": m.country,
+        }
+        for m in mentions
+    ]
+
+
+def entities_json(article: Article) -> list[dict[str, Any]]:
+    """The article's mentions. Offsets are into ``title`` for mentions with ``"in":
+    "title"``, else into ``text`` (the full text when it was fetched)."""
+    title = article.title.strip()
+    body_start = len(title) + 2
+    out = []
+    for m in article.mentions:
+        in_title = m.end <= len(title)
+        item = mentions_json([m], 0 if in_title else body_start)[0]
+        item["in"] = "title" if in_title else "text"
+        out.append(item)
+    return out
+
+
 def article_json(article: Article, *, full: bool = False) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": article.id,
@@ -314,30 +380,81 @@ def article_json(article: Article, *, full: bool = False) -> dict[str, Any]:
         "published": iso(article.published or article.first_seen),
         "read": article.read,
         "starred": article.starred,
-        "regions": list(article.regions),
+        "regions": regions_json(article.regions),
+        "source_region": article.source_region,
     }
     if full:
         data.update(
             author=article.author,
             updated=iso(article.updated),
             first_seen=iso(article.first_seen),
-            text=article.text,
-            entities=[],
+            language=article.language,
+            text=article.body_text,
+            full_text=article.full_text is not None,
+            entities=entities_json(article),
+            entity_summary=[
+                {
+                    "type": e.type.value,
+                    "canonical": e.canonical,
+                    "country": e.country,
+                    "count": e.count,
+                    "salience": e.salience,
+                }
+                for e in article.entities
+            ],
             summary_html=article.summary_html,
             content_html=article.content_html,
         )
     return data
 
 
+def _entity_filter(library: Library, name: str) -> tuple[EntityType, str]:
+    found = library.find_entities(name.strip())
+    if not found:
+        raise LibraryError(f"no cached article mentions an entity named {name!r}")
+    kind, canonical, _ = found[0]  # the most mentioned of same-named entities
+    return kind, canonical
+
+
+def _region_filter(library: Library, names: list[str]) -> dict[str, Any]:
+    regions: list[str] = []
+    subregion = None
+    for name in names:
+        region, sub = library.resolve_region(name)
+        if region:
+            regions.append(region)
+        elif subregion is not None and sub != subregion:
+            raise LibraryError("give at most one sub-region")
+        else:
+            subregion = sub
+    if subregion and len(regions) > 1:
+        raise LibraryError("a sub-region narrows one region: give one --region with it")
+    return {"regions": tuple(regions), "subregion": subregion}
+
+
+def _analyse_first(library: Library, args: argparse.Namespace) -> None:
+    """Filters by entity or region need every article analysed: finish any backlog first."""
+    pending = library.pending_analysis()
+    if pending:
+        if not args.json and sys.stderr.isatty():
+            print(f"Analysing {pending} articles first…", file=sys.stderr)
+        asyncio.run(library.analyse_pending())
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     if args.limit < 0:
         raise LibraryError("--limit must be 0 or more")
     with open_library(args) as library:
+        if args.region or args.entity:
+            _analyse_first(library, args)
         flt = ArticleFilter(
             feed_ids=_feed_ids(library, args.feed),
             unread_only=args.unread,
             starred_only=args.starred,
             search=args.search,
+            entity=_entity_filter(library, args.entity) if args.entity else None,
+            region_kind="source" if args.source_region else "story",
+            **_region_filter(library, args.region),
         )
         ids = library.article_ids(flt, limit=args.limit)
         articles = [a for a in (library.article(i) for i in ids) if a is not None]
@@ -358,6 +475,9 @@ def cmd_show(args: argparse.Namespace) -> int:
         article = library.article(args.id)
         if article is None:
             raise LibraryError(f"no article with id {args.id}")
+        if not article.analysed:
+            library.analyse_now([article.id])
+            article = library.article(args.id) or article
 
         def text() -> None:
             print(article.title)
@@ -371,6 +491,81 @@ def cmd_show(args: argparse.Namespace) -> int:
             print(article.text)
 
         emit(args, article_json(article, full=True), text)
+    return 0
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from newsreader.nlp.analysis import analyse_text
+    from newsreader.nlp.regions import RegionMap
+
+    if args.file == "-":
+        text = sys.stdin.read()
+    else:
+        try:
+            text = Path(args.file).read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise LibraryError(f"{args.file} is not UTF-8 text") from exc
+    settings_regions = {} if args.demo else _config_regions(args)
+    an = analyse_text(text, region_map=RegionMap.from_config(settings_regions))
+    data = {
+        "language": an.language,
+        "entities": mentions_json(an.mentions),
+        "regions": regions_json(an.regions),
+    }
+    if not an.full:
+        data["note"] = f"language {an.language}: only places are recognised in this language"
+
+    def text_out() -> None:
+        for m in an.mentions:
+            country = f" [{m.country}]" if m.country else ""
+            extra = f" -> {m.canonical}" if m.canonical != m.text else ""
+            print(f"{m.type.value:<7} {m.text}{extra}{country}")
+        if an.regions:
+            print("Regions: " + ", ".join(f"{r.name} ({r.score:g})" for r in an.regions))
+        else:
+            print("Regions: Unplaced")
+        if "note" in data:
+            print(data["note"])
+
+    emit(args, data, text_out)
+    return 0
+
+
+def _config_regions(args: argparse.Namespace) -> dict[str, Any]:
+    from newsreader.config import load_settings
+
+    p = paths(args)
+    return load_settings(p).regions if p.config_file.exists() else {}
+
+
+def cmd_regions(args: argparse.Namespace) -> int:
+    with open_library(args) as library:
+        kind = "source" if args.source else "story"
+        if kind == "story":
+            _analyse_first(library, args)
+        counts = {(name, parent): (unread, total)
+                  for name, parent, unread, total in library.region_counts(kind)}  # fmt: skip
+        data: list[dict[str, Any]] = []
+        for region, subs in library.region_tree():
+            unread, total = counts.get((region, ""), (0, 0))
+            sub_rows = [
+                {"name": sub, "unread": counts[(sub, region)][0], "total": counts[(sub, region)][1]}
+                for sub in subs
+                if (sub, region) in counts
+            ]
+            data.append({"name": region, "unread": unread, "total": total,
+                         "subregions": sub_rows})  # fmt: skip
+        if kind == "story":
+            unread, total = counts.get((UNPLACED, ""), (0, 0))
+            data.append({"name": UNPLACED, "unread": unread, "total": total, "subregions": []})
+
+        def text() -> None:
+            for row in data:
+                print(f"{row['name']:<28} {row['unread']:>6} unread / {row['total']:>6}")
+                for sub in row["subregions"]:
+                    print(f"  {sub['name']:<26} {sub['unread']:>6} unread / {sub['total']:>6}")
+
+        emit(args, data, text)
     return 0
 
 

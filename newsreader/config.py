@@ -17,6 +17,7 @@ import tomlkit
 from tomlkit.items import AoT, Table
 
 from newsreader.models import FeedSource
+from newsreader.nlp.regions import RegionMap
 from newsreader.paths import Paths
 
 
@@ -57,12 +58,19 @@ class UISettings:
 
 
 @dataclass(frozen=True, slots=True)
+class RelatedSettings:
+    window_days: float = 3.0  # related stories are looked for this many days either side
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     refresh: RefreshSettings = field(default_factory=RefreshSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     save: SaveSettings = field(default_factory=SaveSettings)
     ui: UISettings = field(default_factory=UISettings)
+    related: RelatedSettings = field(default_factory=RelatedSettings)
     keymap: dict[str, str] = field(default_factory=dict)
+    regions: dict[str, Any] = field(default_factory=dict)  # the raw [regions] overrides
 
 
 DEFAULT_CONFIG = """\
@@ -102,6 +110,17 @@ entities = "wikilinks"
 
 [ui]
 theme = "newsreader-dark"
+
+[related]
+# Related stories are looked for this many days before and after an article.
+window_days = 3
+
+[regions]
+# Regions are Africa, Asia, Europe, Latin America, Middle East, North America and Oceania.
+# Rename, merge or add your own (countries by ISO code); for example:
+# rename = { "Middle East" = "MENA" }
+# merge = { "Americas" = ["North America", "Latin America"] }
+# add = { "Nordics" = ["NO", "SE", "DK", "FI", "IS"] }
 
 [keymap]
 # Remap a key by its binding id (see `newsreader keys`), e.g.:
@@ -201,8 +220,9 @@ def load_settings(paths: Paths) -> Settings:
         "retention": RetentionSettings,
         "save": SaveSettings,
         "ui": UISettings,
+        "related": RelatedSettings,
     }
-    unknown = set(data) - set(sections) - {"keymap"}
+    unknown = set(data) - set(sections) - {"keymap", "regions"}
     if unknown:
         raise ConfigError(f"{paths.config_file}: unknown section(s) {', '.join(sorted(unknown))}")
     parts: dict[str, Any] = {}
@@ -216,7 +236,12 @@ def load_settings(paths: Paths) -> Settings:
         raise ConfigError(f"{paths.config_file}: [keymap] maps binding ids to key strings")
     if parts["save"].entities not in {"wikilinks", "bold", "plain"}:
         raise ConfigError(f"{paths.config_file} [save].entities: use wikilinks, bold or plain")
-    return Settings(keymap=dict(keymap), **parts)
+    regions = data.get("regions", {})
+    try:
+        RegionMap.from_config(regions)
+    except ValueError as exc:
+        raise ConfigError(f"{paths.config_file}: {exc}") from exc
+    return Settings(keymap=dict(keymap), regions=dict(regions), **parts)
 
 
 def ensure_files(paths: Paths) -> bool:

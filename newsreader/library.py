@@ -14,7 +14,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, replace
@@ -24,19 +24,23 @@ from urllib.parse import urlsplit
 from newsreader import config as cfg
 from newsreader.feeds import opml
 from newsreader.feeds.fetch import Fetcher, FetchLimits, FetchRequest
+from newsreader.feeds.ingest import EnrichJob, enrich
 from newsreader.feeds.parse import NotAFeedError, find_feed_links, parse_feed
-from newsreader.feeds.poller import EventHandler, Poller
+from newsreader.feeds.poller import FeedFinished, Poller, RefreshEvent
 from newsreader.models import (
     ALL_ARTICLES,
     Article,
     ArticleFilter,
     ArticleRow,
+    EntityType,
     Feed,
     FeedSource,
     RefreshSummary,
 )
+from newsreader.nlp.analysis import ANALYSER_VERSION
+from newsreader.nlp.regions import RegionMap
 from newsreader.paths import Paths
-from newsreader.store import Store
+from newsreader.store import UNPLACED, Store
 
 DEMO_DIR = Path(__file__).parent / "feeds" / "demo"
 
@@ -47,6 +51,20 @@ class ListView:
     ids: list[int]
     total: int
     unread: int
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisProgress:
+    """Articles analysed so far (entities, regions) out of those waiting."""
+
+    done: int
+    total: int
+
+
+LibraryEvent = RefreshEvent | AnalysisProgress
+EventHandler = Callable[[LibraryEvent], None]
+
+ANALYSIS_BATCH = 200  # articles per worker job: small enough that a feed's parse never waits long
 
 
 class LibraryError(Exception):
@@ -105,6 +123,7 @@ class Library:
         self._throwaway: Path | None = None
         self._readers = threading.local()
         self._reader_stores: list[Store] = []
+        self.region_map = RegionMap.from_config(settings.regions)
 
     @classmethod
     def open(cls, paths: Paths, *, write_defaults: bool = True) -> Library:
@@ -149,7 +168,13 @@ class Library:
         return cfg.load_feed_sources(self.paths.feeds_file)
 
     def sync_feeds(self) -> None:
-        self.store.sync_feeds(self.sources())
+        # A feed's declared region is stored under the region's current name (aliases such as
+        # "mideast" and names replaced in config resolve), so source filters are one lookup.
+        sources = [
+            replace(s, region=self.region_map.resolve(s.region) or s.region) if s.region else s
+            for s in self.sources()
+        ]
+        self.store.sync_feeds(sources)
 
     def feeds(self) -> list[Feed]:
         return self.store.feeds()
@@ -229,10 +254,31 @@ class Library:
         *,
         force: bool = True,
         on_event: EventHandler | None = None,
+        analyse: bool = True,
     ) -> RefreshSummary:
-        """Refresh the named feeds, or all feeds (``force``) or only those that are due."""
+        """Refresh the named feeds, or all feeds (``force``) or only those that are due.
+
+        New and changed articles are analysed (entities, regions) as they arrive, one batch at
+        a time so parsing keeps a worker; the call returns when both are done. Articles are
+        listable as soon as their feed is stored (``FeedFinished``); ``AnalysisProgress``
+        events follow the analysis.
+        """
         feeds = self.due_feeds(urls, force=force)
+        arrived = asyncio.Event()
+        polling = True
+
+        def relay(event: LibraryEvent) -> None:
+            if isinstance(event, FeedFinished) and (event.result.new or event.result.updated):
+                arrived.set()
+            if on_event is not None:
+                on_event(event)
+
         writer = Store.open(self.paths.database)
+        analysis = (
+            asyncio.ensure_future(self._analyse_loop(arrived, lambda: polling, relay))
+            if analyse
+            else None
+        )
         try:
             async with Fetcher(self.fetch_limits()) as fetcher:
                 poller = Poller(
@@ -240,18 +286,106 @@ class Library:
                     fetcher,
                     self._parse_pool(),
                     interval_seconds=self.settings.refresh.interval_minutes * 60,
-                    on_event=on_event,
+                    on_event=relay,
                     on_moved=self._feed_moved,
                 )
                 try:
                     summary = await poller.refresh(feeds)
                 finally:
                     poller.close()
+                    polling = False
+                    arrived.set()
             ret = self.settings.retention
             await asyncio.to_thread(writer.prune, ret.max_age_days, ret.max_per_feed)
+            if analysis is not None:
+                await analysis
         finally:
+            if analysis is not None and not analysis.done():
+                analysis.cancel()
+                with suppress(asyncio.CancelledError):
+                    await analysis
             writer.close()
+        summary.seconds = round(summary.seconds, 3)
         return summary
+
+    # --- analysis -------------------------------------------------------------------------
+
+    def _regions_signature(self) -> str:
+        return json.dumps(
+            {"regions": self.settings.regions, "version": ANALYSER_VERSION},
+            sort_keys=True,
+            default=str,
+        )
+
+    def pending_analysis(self) -> int:
+        """Articles waiting for analysis (a cache from before entities, or new arrivals)."""
+        return len(self._thread_store().unanalysed_ids(ANALYSER_VERSION))
+
+    async def analyse_pending(self, on_event: EventHandler | None = None) -> int:
+        """Analyse every article that has no current analysis, and redo the story regions of
+        all of them if the region map changed in config. Returns how many were analysed."""
+        done = asyncio.Event()
+        done.set()
+        return await self._analyse_loop(done, lambda: False, on_event)
+
+    def analyse_now(self, ids: Sequence[int]) -> int:
+        """Analyse a few articles in this process, at once (``show`` of an article that the
+        background pass has not reached)."""
+        return enrich(EnrichJob(self.paths.database, tuple(ids), self.settings.regions or None))
+
+    async def _analyse_loop(
+        self,
+        arrived: asyncio.Event,
+        polling: Callable[[], bool],
+        on_event: EventHandler | None,
+    ) -> int:
+        loop = asyncio.get_running_loop()
+        pool = self._parse_pool()
+        reader = await asyncio.to_thread(self._thread_store)
+        regions = self.settings.regions or None
+        signature = self._regions_signature()
+        if await asyncio.to_thread(reader.meta, "regions") != signature:
+            ids = await asyncio.to_thread(reader.analysed_ids)
+            for start in range(0, len(ids), ANALYSIS_BATCH * 5):
+                job = EnrichJob(
+                    self.paths.database,
+                    tuple(ids[start : start + ANALYSIS_BATCH * 5]),
+                    regions,
+                    regions_only=True,
+                )
+                await loop.run_in_executor(pool, enrich, job)
+            await asyncio.to_thread(reader.set_meta, "regions", signature)
+        analysed = total = 0
+        while True:
+            arrived.clear()
+            ids = await asyncio.to_thread(reader.unanalysed_ids, ANALYSER_VERSION)
+            if not ids:
+                if not polling():
+                    break
+                await arrived.wait()
+                continue
+            total = analysed + len(ids)
+            if on_event is not None:
+                on_event(AnalysisProgress(analysed, total))
+            batches = [ids[i : i + ANALYSIS_BATCH] for i in range(0, len(ids), ANALYSIS_BATCH)]
+            # While feeds are still being parsed one batch runs at a time, so a parse never
+            # waits behind more than one batch; afterwards every worker takes part.
+            while batches:
+                width = 1 if polling() else parse_workers()
+                running, batches = batches[:width], batches[width:]
+                jobs = [
+                    loop.run_in_executor(
+                        pool, enrich, EnrichJob(self.paths.database, tuple(b), regions)
+                    )
+                    for b in running
+                ]
+                for count in await asyncio.gather(*jobs):
+                    analysed += count
+                if on_event is not None:
+                    on_event(AnalysisProgress(analysed, total))
+        if on_event is not None and total:
+            on_event(AnalysisProgress(total, total))
+        return analysed
 
     async def discover(self, url: str) -> str:
         """Check that a URL serves a feed before subscribing; a web page that links to its
@@ -277,6 +411,51 @@ class Library:
 
     def _feed_moved(self, old: str, new: str) -> None:
         cfg.replace_feed_url(self.paths.feeds_file, old, new)
+
+    # --- regions and entities ---------------------------------------------------------------
+
+    def region_tree(self) -> list[tuple[str, tuple[str, ...]]]:
+        """Every region in order, with the M49 sub-regions of its countries."""
+        tree = []
+        for name in self.region_map.names:
+            subs = {
+                sub
+                for code in self.region_map.countries_in(name)
+                if (sub := self.region_map.subregion_of(code))
+            }
+            tree.append((name, tuple(sorted(subs))))
+        return tree
+
+    def resolve_region(self, name: str) -> tuple[str | None, str | None]:
+        """(region, sub-region) a typed name means: a region (any case, aliases such as
+        "mideast" and "latam"), "Unplaced", or an M49 sub-region such as "southern asia".
+        Raises LibraryError listing the names when unknown."""
+        found = self.region_map.resolve(name)
+        if found:
+            return found, None
+        key = " ".join(name.lower().split())
+        if key == UNPLACED.lower():
+            return UNPLACED, None
+        for _, subs in self.region_tree():
+            for sub in subs:
+                if sub.lower() == key:
+                    return None, sub
+        raise LibraryError(
+            f"no such region: {name} (regions: {', '.join(self.region_map.names)}, {UNPLACED}; "
+            "or a sub-region such as Southern Asia)"
+        )
+
+    def region_counts(self, kind: str = "story") -> list[tuple[str, str, int, int]]:
+        """(name, parent, unread, total): regions (parent "") and their sub-regions."""
+        return self._thread_store().region_counts(kind)
+
+    def find_entities(self, name: str) -> list[tuple[EntityType, str, int]]:
+        return self._thread_store().find_entities(name)
+
+    def entity_counts(
+        self, keys: Sequence[tuple[EntityType, str]]
+    ) -> dict[tuple[EntityType, str], int]:
+        return self._thread_store().entity_counts(keys)
 
     # --- articles -------------------------------------------------------------------------
 

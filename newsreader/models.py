@@ -237,8 +237,9 @@ class ArticleFilter:
     search: str | None = None  # FTS5 over title and text
     since: datetime | None = None
     entity: tuple[EntityType, str] | None = None  # (type, canonical name)
-    regions: tuple[str, ...] = ()  # any of these (region or sub-region names)
-    region_kind: str = "story"  # "story" or "source"
+    regions: tuple[str, ...] = ()  # any of these regions
+    subregion: str | None = None  # an M49 sub-region, inside the one region selected (if any)
+    region_kind: str = "story"  # "story" or "source" (the feed's declared region)
 
 
 ALL_ARTICLES = ArticleFilter()

@@ -15,7 +15,7 @@ from newsreader.models import EntityType, Mention
 from newsreader.nlp.gazetteer import Candidate, Entry, Gazetteer
 from newsreader.nlp.text import TOKEN_RE, fold, split_possessive
 
-__all__ = ["Recogniser", "detect_language", "recognise"]
+__all__ = ["Recogniser", "detect_language", "recognise", "shared_recogniser"]
 
 # Title-like words that head department and agency names ("State Emergency Service"): never
 # stripped from the front of an organisation name.
@@ -867,13 +867,23 @@ class Recogniser:
         return found
 
     # -- the main pass ----------------------------------------------------------------------
-    def __call__(self, text: str) -> list[Mention]:
+    def __call__(self, text: str, *, places_only: bool = False) -> list[Mention]:
+        """Every mention in ``text``, in order.
+
+        ``places_only`` is for languages the rules were not written for: only places that
+        match the gazetteer (which holds each place's alternate and foreign names) and are not
+        ambiguous with a common word are kept; no guessing from capitals, no people or groups.
+        """
         words = self._words(text)
         if not words:
             return []
         caps = self._caps_lines(words)
         no_guess = {ln if ln >= 0 else -ln - 1 for ln in caps}
         matches = self._match(words, {ln for ln in caps if ln >= 0})
+        if places_only:
+            found = [f for f in matches if f.type is EntityType.PLACE and not f.weak]
+            self._resolve_places(words, found)
+            return self._finish(text, words, found)
         at: dict[int, _Found] = {f.i: f for f in matches}
         out: list[_Found] = []
         n = len(words)
@@ -1397,14 +1407,19 @@ _shared: Recogniser | None = None
 _lock = threading.Lock()
 
 
-def recognise(text: str) -> list[Mention]:
-    """Recognise entities with a shared recogniser, built on first use."""
+def shared_recogniser() -> Recogniser:
+    """The process's recogniser, built on first use (the gazetteer loads once per process)."""
     global _shared
     if _shared is None:
         with _lock:
             if _shared is None:
                 _shared = Recogniser()
-    return _shared(text)
+    return _shared
+
+
+def recognise(text: str, *, places_only: bool = False) -> list[Mention]:
+    """Recognise entities with the shared recogniser."""
+    return shared_recogniser()(text, places_only=places_only)
 
 
 _STOP_WORDS: dict[str, frozenset[str]] = {

@@ -26,16 +26,24 @@ from newsreader.models import (
     ArticleFilter,
     ArticleRow,
     BlockKind,
+    EntitySummary,
+    EntityType,
     Feed,
     FeedSource,
+    FullText,
     LinkSpan,
+    Mention,
     ParsedArticle,
     ParsedFeed,
+    RegionScore,
     TextBlock,
 )
 from newsreader.store.schema import MIGRATIONS, SCHEMA_VERSION
 
-__all__ = ["CacheError", "FeedState", "Store"]
+__all__ = ["UNPLACED", "AnalysisInput", "CacheError", "FeedState", "Store", "StoredAnalysis"]
+
+UNPLACED = "Unplaced"
+"""The region of an analysed article that names no place."""
 
 
 class CacheError(Exception):
@@ -56,6 +64,52 @@ class FeedState:
     last_modified: str | None = None
     body_hash: str | None = None
     keep_validators: bool = False  # True: leave the stored validators as they are
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisInput:
+    """What the analyser needs of one stored article."""
+
+    id: int
+    title: str
+    text: str  # the full text when fetched, else the feed's text
+    source_region: str | None
+    mentions: str | None = None  # the stored mentions (JSON), when only regions are redone
+    title_end: int = 0
+    lead_end: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAnalysis:
+    """One article's analysis, as the store writes it."""
+
+    article_id: int
+    version: int
+    language: str | None
+    full: bool
+    title_end: int
+    lead_end: int
+    mentions: tuple[Mention, ...]
+    entities: tuple[EntitySummary, ...]
+    regions: tuple[RegionScore, ...]
+    features: bytes | None = None
+
+
+def encode_mentions(mentions: Sequence[Mention]) -> str:
+    return json.dumps(
+        [[m.start, m.end, m.type.value, m.canonical, m.country] for m in mentions],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def decode_mentions(data: str, text: str) -> tuple[Mention, ...]:
+    """Mentions stored for ``text`` (the analysed text); spans outside it are dropped."""
+    out = []
+    for start, end, kind, canonical, country in json.loads(data):
+        if 0 <= start < end <= len(text):
+            out.append(Mention(start, end, text[start:end], EntityType(kind), canonical, country))
+    return tuple(out)
 
 
 def _ts(value: datetime | None) -> float | None:
@@ -98,6 +152,38 @@ def _content_hash(a: ParsedArticle) -> str:
         h.update(part.encode("utf-8", "surrogatepass"))
         h.update(b"\0")
     return h.hexdigest()
+
+
+def _rekeyed(rows: Sequence[Sequence[Any]], articles: Sequence[ParsedArticle]) -> dict[str, str]:
+    """Stored keys to rename: an item whose guid changes on every fetch (but whose link, or
+    else title, stays) is the same article, not a new one. Only unambiguous matches count: a
+    link or title shared by several items of the feed matches nothing."""
+    incoming = {a.key for a in articles}
+    stored_keys = {r[0] for r in rows}
+    fresh = [a for a in articles if a.key not in stored_keys]
+    if not fresh:
+        return {}
+    stale = [r for r in rows if r[0] not in incoming]
+    renamed: dict[str, str] = {}
+    for field_index, attr in ((2, "link"), (3, "title")):
+        counts: dict[str, int] = {}
+        for a in articles:
+            value = getattr(a, attr)
+            if value:
+                counts[value] = counts.get(value, 0) + 1
+        stored: dict[str, list[str]] = {}
+        for r in stale:
+            if r[field_index] and r[0] not in renamed:
+                stored.setdefault(r[field_index], []).append(r[0])
+        for a in fresh:
+            value = getattr(a, attr)
+            if a.key in renamed.values() or not value or counts.get(value) != 1:
+                continue
+            keys = stored.get(value, [])
+            if len(keys) == 1 and keys[0] not in renamed:
+                renamed[keys[0]] = a.key
+        fresh = [a for a in fresh if a.key not in renamed.values()]
+    return renamed
 
 
 _FEED_COLUMNS = (
@@ -293,11 +379,17 @@ class Store:
                 """UPDATE feeds SET title = coalesce(title, ?), site_link = ? WHERE id = ?""",
                 (parsed.title or None, parsed.site_link, feed_id),
             )
-            existing = dict(
+            rows = cur.execute(
+                "SELECT key, content_hash, link, title FROM articles WHERE feed_id = ?", (feed_id,)
+            ).fetchall()
+            existing = {r[0]: r[1] for r in rows}
+            renamed = _rekeyed(rows, parsed.articles)
+            for old_key, new_key in renamed.items():
                 cur.execute(
-                    "SELECT key, content_hash FROM articles WHERE feed_id = ?", (feed_id,)
-                ).fetchall()
-            )
+                    "UPDATE articles SET key = ? WHERE feed_id = ? AND key = ?",
+                    (new_key, feed_id, old_key),
+                )
+                existing[new_key] = existing.pop(old_key)
             for a in parsed.articles:
                 digest = _content_hash(a)
                 old = existing.get(a.key)
@@ -326,6 +418,11 @@ class Store:
                            WHERE feed_id = ? AND key = ?""",
                         (*values, published, feed_id, a.key),
                     )
+                    cur.execute(  # its analysis is out of date: the next pass redoes it
+                        """UPDATE article_nlp SET version = 0 WHERE article_id =
+                           (SELECT id FROM articles WHERE feed_id = ? AND key = ?)""",
+                        (feed_id, a.key),
+                    )
                     updated += 1
                 existing[a.key] = digest
         return new, updated
@@ -345,6 +442,31 @@ class Store:
         if flt.since is not None:
             clauses.append("a.sort_time >= ?")
             params.append(flt.since.timestamp())
+        if flt.entity is not None:
+            kind, name = flt.entity
+            clauses.append(
+                "a.id IN (SELECT ae.article_id FROM article_entities ae JOIN entities e "
+                "ON e.id = ae.entity_id WHERE e.type = ? AND e.canonical = ? COLLATE NOCASE)"
+            )
+            params.extend((kind.value, name))
+        if flt.regions:
+            marks = ",".join("?" * len(flt.regions))
+            if flt.region_kind == "source":
+                clauses.append(f"a.feed_id IN (SELECT id FROM feeds WHERE region IN ({marks}))")
+            else:
+                clauses.append(
+                    "a.id IN (SELECT article_id FROM article_regions "
+                    f"WHERE name IN ({marks}) AND parent = '')"
+                )
+            params.extend(flt.regions)
+        if flt.subregion:
+            # inside the one selected region, or any region's when none is selected
+            parent = flt.regions[0] if len(flt.regions) == 1 else None
+            clauses.append(
+                "a.id IN (SELECT article_id FROM article_regions WHERE name = ? AND "
+                + ("parent = ?)" if parent else "parent != '')")
+            )
+            params.extend((flt.subregion, parent) if parent else (flt.subregion,))
         if flt.search:
             query = fts_query(flt.search)
             if query is not None:
@@ -393,19 +515,228 @@ class Store:
         rows = self._query(
             """SELECT a.id, a.feed_id, coalesce(f.title, f.url), a.key, a.title, a.link, a.author,
                       a.published, a.updated, a.first_seen, a.read, a.starred, a.summary_html,
-                      a.content_html, a.blocks, a.text
+                      a.content_html, a.blocks, a.text, f.category, f.region
                FROM articles a JOIN feeds f ON f.id = a.feed_id WHERE a.id = ?""",
             (article_id,),
         )
         if not rows:
             return None
         r = rows[0]
+        full = self.full_text(article_id)
+        body = full.text if full is not None else r[15]
+        text = f"{r[4].strip()}\n\n{body}" if body else r[4].strip()
+        language, analysed, mentions, entities = self._analysis_of(article_id, text)
         return Article(
             id=r[0], feed_id=r[1], feed_title=r[2], key=r[3], title=r[4], link=r[5], author=r[6],
             published=_dt(r[7]), updated=_dt(r[8]), first_seen=datetime.fromtimestamp(r[9], UTC),
             read=bool(r[10]), starred=bool(r[11]), summary_html=r[12], content_html=r[13],
-            blocks=decode_blocks(r[14]), text=r[15],
+            blocks=decode_blocks(r[14]), text=r[15], category=r[16], source_region=r[17],
+            language=language, analysed=analysed, mentions=mentions, entities=entities,
+            regions=self.regions_of(article_id), full_text=full,
         )  # fmt: skip
+
+    def _analysis_of(
+        self, article_id: int, text: str
+    ) -> tuple[str | None, bool, tuple[Mention, ...], tuple[EntitySummary, ...]]:
+        rows = self._query(
+            "SELECT version, language, mentions FROM article_nlp WHERE article_id = ?",
+            (article_id,),
+        )
+        if not rows:
+            return None, False, (), ()
+        entities = tuple(
+            EntitySummary(EntityType(r[0]), r[1], r[2], r[3], r[4])
+            for r in self._query(
+                """SELECT e.type, e.canonical, e.country, ae.count, ae.salience
+                   FROM article_entities ae JOIN entities e ON e.id = ae.entity_id
+                   WHERE ae.article_id = ? ORDER BY ae.salience DESC, ae.count DESC""",
+                (article_id,),
+            )
+        )
+        return rows[0][1], rows[0][0] > 0, decode_mentions(rows[0][2], text), entities
+
+    def regions_of(self, article_id: int) -> tuple[RegionScore, ...]:
+        """An article's story regions, primary first, each with its sub-regions."""
+        regions: dict[str, tuple[int, float]] = {}
+        subs: dict[str, list[str]] = {}
+        for name, parent, score, rank in self._query(
+            "SELECT name, parent, score, rank FROM article_regions WHERE article_id = ? "
+            "ORDER BY rank",
+            (article_id,),
+        ):
+            if parent:
+                subs.setdefault(parent, []).append(name)
+            elif name != UNPLACED:
+                regions[name] = (rank, score)
+        ordered = sorted(regions.items(), key=lambda item: item[1][0])
+        return tuple(
+            RegionScore(name, score, tuple(subs.get(name, ()))) for name, (_, score) in ordered
+        )
+
+    def full_text(self, article_id: int) -> FullText | None:
+        rows = self._query(
+            "SELECT html, blocks, text, fetched FROM article_fulltext WHERE article_id = ?",
+            (article_id,),
+        )
+        if not rows:
+            return None
+        html, blocks, text, fetched = rows[0]
+        return FullText(html, decode_blocks(blocks), text, datetime.fromtimestamp(fetched, UTC))
+
+    def save_full_text(self, article_id: int, full: FullText) -> None:
+        """Store an article's fetched full text; its analysis is then redone from it."""
+        with self.transaction() as cur:
+            cur.execute(
+                "INSERT OR REPLACE INTO article_fulltext (article_id, html, blocks, text, fetched) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (article_id, full.html, encode_blocks(full.blocks), full.text,
+                 full.fetched.timestamp()),
+            )  # fmt: skip
+            cur.execute("UPDATE article_nlp SET version = 0 WHERE article_id = ?", (article_id,))
+
+    # --- analyses -------------------------------------------------------------------------
+
+    def unanalysed_ids(self, version: int, limit: int | None = None) -> list[int]:
+        """Articles with no analysis, or one older than ``version``: newest first."""
+        sql = (
+            "SELECT a.id FROM articles a LEFT JOIN article_nlp n ON n.article_id = a.id "
+            "WHERE n.article_id IS NULL OR n.version < ? ORDER BY a.sort_time DESC, a.id DESC"
+        )
+        params: list[Any] = [version]
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [r[0] for r in self._query(sql, params)]
+
+    def analysis_inputs(self, ids: Sequence[int]) -> list[AnalysisInput]:
+        out: list[AnalysisInput] = []
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            rows = self._query(
+                f"""SELECT a.id, a.title, coalesce(ft.text, a.text), f.region,
+                           n.mentions, n.title_end, n.lead_end
+                    FROM articles a JOIN feeds f ON f.id = a.feed_id
+                    LEFT JOIN article_fulltext ft ON ft.article_id = a.id
+                    LEFT JOIN article_nlp n ON n.article_id = a.id
+                    WHERE a.id IN ({",".join("?" * len(chunk))})""",
+                chunk,
+            )
+            out.extend(
+                AnalysisInput(r[0], r[1], r[2], r[3], r[4], r[5] or 0, r[6] or 0) for r in rows
+            )
+        return out
+
+    def analysed_ids(self) -> list[int]:
+        return [r[0] for r in self._query("SELECT article_id FROM article_nlp")]
+
+    def save_analyses(self, analyses: Sequence[StoredAnalysis]) -> None:
+        """Write analyses (replacing older ones) in one transaction. Articles deleted
+        meanwhile are skipped."""
+        with self.transaction() as cur:
+            entity_ids: dict[tuple[str, str], int] = {}
+            for an in analyses:
+                if not cur.execute(
+                    "SELECT 1 FROM articles WHERE id = ?", (an.article_id,)
+                ).fetchone():
+                    continue
+                cur.execute(
+                    """INSERT OR REPLACE INTO article_nlp (article_id, version, language, full,
+                           title_end, lead_end, mentions, features)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                    (an.article_id, an.version, an.language, int(an.full), an.title_end,
+                     an.lead_end, encode_mentions(an.mentions), an.features),
+                )  # fmt: skip
+                cur.execute("DELETE FROM article_entities WHERE article_id = ?", (an.article_id,))
+                for e in an.entities:
+                    key = (e.type.value, e.canonical)
+                    entity_id = entity_ids.get(key)
+                    if entity_id is None:
+                        row = cur.execute(
+                            "INSERT INTO entities (type, canonical, country) VALUES (?, ?, ?) "
+                            "ON CONFLICT (type, canonical) DO UPDATE SET "
+                            "country = coalesce(entities.country, excluded.country) "
+                            "RETURNING id",
+                            (*key, e.country),
+                        ).fetchone()
+                        entity_id = entity_ids[key] = int(row[0])
+                    cur.execute(
+                        "INSERT INTO article_entities (entity_id, article_id, count, salience) "
+                        "VALUES (?, ?, ?, ?)",
+                        (entity_id, an.article_id, e.count, e.salience),
+                    )
+                self._write_regions(cur, an.article_id, an.regions)
+
+    def save_regions(self, regions: Sequence[tuple[int, Sequence[RegionScore]]]) -> None:
+        """Replace the story regions of articles (after the region map changed)."""
+        with self.transaction() as cur:
+            for article_id, scores in regions:
+                self._write_regions(cur, article_id, scores)
+
+    @staticmethod
+    def _write_regions(
+        cur: sqlite3.Cursor, article_id: int, regions: Sequence[RegionScore]
+    ) -> None:
+        cur.execute("DELETE FROM article_regions WHERE article_id = ?", (article_id,))
+        rows: list[tuple[str, str, int, float, int]] = []
+        for rank, r in enumerate(regions):
+            rows.append((r.name, "", article_id, r.score, rank))
+            rows.extend((sub, r.name, article_id, r.score, rank) for sub in r.subregions)
+        if not rows:
+            rows.append((UNPLACED, "", article_id, 0.0, 0))
+        cur.executemany(
+            "INSERT OR IGNORE INTO article_regions (name, parent, article_id, score, rank) "
+            "VALUES (?, ?, ?, ?, ?)",
+            rows,
+        )
+
+    def meta(self, key: str) -> str | None:
+        rows = self._query("SELECT value FROM meta WHERE key = ?", (key,))
+        return str(rows[0][0]) if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction() as cur:
+            cur.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def entity_counts(
+        self, keys: Sequence[tuple[EntityType, str]]
+    ) -> dict[tuple[EntityType, str], int]:
+        """How many cached articles mention each entity."""
+        out: dict[tuple[EntityType, str], int] = {}
+        for kind, name in keys:
+            row = self._query(
+                """SELECT count(*) FROM article_entities ae JOIN entities e ON e.id = ae.entity_id
+                   WHERE e.type = ? AND e.canonical = ?""",
+                (kind.value, name),
+            )
+            out[(kind, name)] = int(row[0][0])
+        return out
+
+    def find_entities(self, name: str) -> list[tuple[EntityType, str, int]]:
+        """Entities whose canonical name is ``name`` (any case), with article counts, most
+        mentioned first."""
+        return [
+            (EntityType(r[0]), r[1], int(r[2]))
+            for r in self._query(
+                """SELECT e.type, e.canonical, count(ae.article_id) AS n
+                   FROM entities e LEFT JOIN article_entities ae ON ae.entity_id = e.id
+                   WHERE e.canonical = ? COLLATE NOCASE GROUP BY e.id ORDER BY n DESC""",
+                (name,),
+            )
+        ]
+
+    def region_counts(self, kind: str = "story") -> list[tuple[str, str, int, int]]:
+        """(name, parent, unread, total) for every region (parent "") and sub-region of a
+        region with articles among the active feeds."""
+        if kind == "source":
+            sql = """SELECT f.region, '', coalesce(sum(a.read = 0), 0), count(*)
+                     FROM articles a JOIN feeds f ON f.id = a.feed_id
+                     WHERE f.active = 1 AND f.region IS NOT NULL GROUP BY f.region"""
+        else:
+            sql = """SELECT r.name, r.parent, coalesce(sum(a.read = 0), 0), count(*)
+                     FROM article_regions r JOIN articles a ON a.id = r.article_id
+                     WHERE a.feed_id IN (SELECT id FROM feeds WHERE active = 1)
+                     GROUP BY r.name, r.parent"""
+        return [(r[0], r[1], int(r[2]), int(r[3])) for r in self._query(sql)]
 
     def set_read(self, ids: Sequence[int], read: bool = True) -> int:
         with self.transaction() as cur:

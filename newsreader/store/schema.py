@@ -89,6 +89,63 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX articles_list ON articles (sort_time DESC, id DESC, feed_id, read, starred)",
         "CREATE INDEX articles_feed_read ON articles (feed_id, read)",
     ),
+    # 3: analyses (language, entity mentions, story regions, related-index features), the
+    # entities and regions filters query, fetched full texts, and a key/value table
+    (
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        """
+        CREATE TABLE article_nlp (
+            article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+            version INTEGER NOT NULL,
+            language TEXT,
+            full INTEGER NOT NULL,
+            title_end INTEGER NOT NULL,
+            lead_end INTEGER NOT NULL,
+            mentions TEXT NOT NULL,
+            features BLOB
+        )
+        """,
+        """
+        CREATE TABLE entities (
+            id INTEGER PRIMARY KEY,
+            type TEXT NOT NULL,
+            canonical TEXT NOT NULL,
+            country TEXT,
+            UNIQUE (type, canonical)
+        )
+        """,
+        "CREATE INDEX entities_by_name ON entities (canonical COLLATE NOCASE)",
+        """
+        CREATE TABLE article_entities (
+            entity_id INTEGER NOT NULL REFERENCES entities(id) ON DELETE CASCADE,
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            count INTEGER NOT NULL,
+            salience REAL NOT NULL,
+            PRIMARY KEY (entity_id, article_id)
+        ) WITHOUT ROWID
+        """,
+        "CREATE INDEX article_entities_by_article ON article_entities (article_id)",
+        """
+        CREATE TABLE article_regions (
+            name TEXT NOT NULL,
+            parent TEXT NOT NULL,  -- '' for a region; a sub-region's row names its region
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            score REAL NOT NULL,
+            rank INTEGER NOT NULL,
+            PRIMARY KEY (name, parent, article_id)
+        ) WITHOUT ROWID
+        """,
+        "CREATE INDEX article_regions_by_article ON article_regions (article_id)",
+        """
+        CREATE TABLE article_fulltext (
+            article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+            html TEXT NOT NULL,
+            blocks TEXT NOT NULL,
+            text TEXT NOT NULL,
+            fetched REAL NOT NULL
+        )
+        """,
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -32,3 +32,14 @@ class RefreshFinished(Message):
 @dataclass
 class RefreshFailed(Message):
     error: str
+
+
+@dataclass
+class Analysed(Message):
+    """Articles analysed (entities, regions) so far, of how many waiting."""
+
+    done: int
+    total: int
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, Analysed)

@@ -21,11 +21,11 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
-from newsreader.feeds.poller import FeedFinished, FeedStarted, RefreshEvent
-from newsreader.library import Library, LibraryError, ListView
+from newsreader.feeds.poller import FeedFinished, FeedStarted
+from newsreader.library import AnalysisProgress, Library, LibraryError, LibraryEvent, ListView
 from newsreader.models import ArticleFilter, RefreshSummary
 from newsreader.tui.commands import ThemeChoices, bindings
-from newsreader.tui.messages import RefreshFailed, RefreshFinished, RefreshProgress
+from newsreader.tui.messages import Analysed, RefreshFailed, RefreshFinished, RefreshProgress
 from newsreader.tui.screens.confirm import ConfirmScreen
 from newsreader.tui.screens.feed_status import FeedStatusScreen
 from newsreader.tui.screens.help import HelpScreen
@@ -247,9 +247,11 @@ class MainScreen(Screen[None]):
     async def refresh_feeds(self, urls: tuple[str, ...], force: bool) -> None:
         new = 0
 
-        def on_event(event: RefreshEvent) -> None:
+        def on_event(event: LibraryEvent) -> None:
             nonlocal new
-            if isinstance(event, FeedFinished):
+            if isinstance(event, AnalysisProgress):
+                self.post_message(Analysed(event.done, event.total))
+            elif isinstance(event, FeedFinished):
                 new += event.result.new
                 self.post_message(RefreshProgress(event.done, event.total, new))
             elif isinstance(event, FeedStarted):
@@ -272,6 +274,19 @@ class MainScreen(Screen[None]):
     def _merge_new(self) -> None:
         self._reload_timer = None
         self.reload_in_background()
+
+    @on(Analysed)
+    def analysis_progress(self, event: Analysed) -> None:
+        finished = event.done >= event.total
+        self.status.analysis = None if finished else (event.done, event.total)
+        if finished:
+            self.analysis_finished()
+
+    def analysis_finished(self) -> None:
+        """Entities and regions are in: refresh what shows them."""
+        shown = self.reader.article
+        if shown is not None and not shown.analysed:
+            self.reader.article = self.library.article(shown.id)
 
     @on(RefreshFinished)
     def refresh_finished(self, event: RefreshFinished) -> None:

@@ -22,6 +22,7 @@ class StatusLine(Widget):
     unread: reactive[int] = reactive(0)
     progress: reactive[tuple[int, int] | None] = reactive(None)
     last_refresh: reactive[datetime | None] = reactive(None)
+    analysis: reactive[tuple[int, int] | None] = reactive(None)
 
     def __init__(self, now: Callable[[], datetime], *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -40,4 +41,7 @@ class StatusLine(Widget):
             parts.append(Content("updated " + ("just now" if age == "now" else f"{age} ago")))
         else:
             parts.append(Content.styled("not refreshed yet", "$text-muted"))
+        if self.analysis is not None:
+            done, total = self.analysis
+            parts.append(Content.styled(f"Analysing {done:,}/{total:,} articles", "$text-muted"))
         return Content(" │ ").join(parts)
