@@ -13,13 +13,8 @@ import re
 
 import pytest
 
-from newsreader.models import EntityType, Mention
-from newsreader.nlp.regions import (
-    SUBREGIONS,
-    RegionMap,
-    RegionScore,
-    assign_regions,
-)
+from newsreader.models import EntityType, Mention, RegionScore
+from newsreader.nlp.regions import SUBREGIONS, RegionMap, assign_regions
 
 DEFAULTS = ("Africa", "Asia", "Europe", "Latin America", "Middle East", "North America", "Oceania")
 _TYPES = {"P": EntityType.PLACE, "N": EntityType.NORP, "H": EntityType.PERSON, "O": EntityType.ORG}
@@ -368,6 +363,120 @@ def test_norp_and_unknown_codes() -> None:
     # a PLACE without a code is looked up by its country name
     by_name = [Mention(0, 5, "Chile", EntityType.PLACE, "Chile", None)]
     assert [r.name for r in assign_regions(by_name, 5, 5, region_map=rmap)] == ["Latin America"]
+
+
+# --- story regions: the situations, in new words ------------------------------------------
+
+
+def test_seized_afghan_crossing_with_the_iranian_side_mentioned() -> None:
+    result = scored(
+        "{O:Taliban} seize {P:Torghundi|AF} crossing in northern {P:Herat|AF}",
+        "Insurgents overran the customs post at {P:Torghundi|AF} before dawn on Monday, "
+        "{N:Afghan|AF} officials said.",
+        "Traders said lorries had been turned back on the {N:Iranian|IR} side of the frontier "
+        "at {P:Dogharoun|IR}, where queues stretched for kilometres.",
+        "The governor of {P:Herat|AF} province said reinforcements had left {P:Kabul|AF}. The "
+        "fighting also closed the main road north to {P:Turkmenistan|TM}.",
+        "By evening {P:Iran|IR} had shut its crossing to all freight until further notice.",
+    )
+    assert [r.name for r in result] == ["Asia", "Middle East"]
+    assert result[0].score > 2 * result[1].score
+    # Turkmenistan came up once: Central Asia is not among the places that made Asia
+    assert result[0].subregions == ("Southern Asia",)
+
+
+def test_the_iranian_side_mentioned_once_in_passing_adds_nothing() -> None:
+    assert regions(
+        "{O:Taliban} seize {P:Torghundi|AF} crossing in northern {P:Herat|AF}",
+        "Insurgents overran the customs post before dawn on Monday, {N:Afghan|AF} officials said.",
+        "The governor of {P:Herat|AF} province said reinforcements had left {P:Kabul|AF}.",
+        "Lorries also queued at the border with {P:Iran|IR}, drivers said.",
+    ) == ["Asia"]
+
+
+def test_egypt_story_is_in_africa_and_the_middle_east() -> None:
+    result = scored(
+        "Grain prices climb in {P:Egypt|EG} as the pound weakens",
+        "Bakers in {P:Cairo|EG} and {P:Giza|EG} raised the price of unsubsidised bread for the "
+        "second time this year.",
+        "{N:Egyptian|EG} officials said the state would keep the subsidised loaf unchanged.",
+    )
+    assert {r.name for r in result} == {"Africa", "Middle East"}
+    assert result[0].score == result[1].score  # one country, two regions: no evidence between them
+
+
+def test_washington_government_story_is_north_america() -> None:
+    assert regions(
+        "Shutdown looms in {P:Washington|US} as budget talks stall",
+        "Negotiators from the {O:White House} and {O:Congress} left the {P:Capitol|US} on "
+        "Thursday night without a deal to keep the {N:US|US|American} government open.",
+        "Federal agencies told staff to prepare for furloughs from Saturday.",
+        "Markets in {P:London|GB} and {P:Tokyo|JP} barely moved on the news.",
+    ) == ["North America"]
+
+
+def test_article_with_no_place_is_unplaced() -> None:
+    assert (
+        regions(
+            "New compression library cuts backup times in half",
+            "Maintainers of {O:Zstandard} released a new version on Wednesday.",
+            "{H:Ana Kowalczyk}, who led the work, said the gains came from better dictionaries.",
+        )
+        == []
+    )
+
+
+def test_a_passing_mention_does_not_reorder_regions_sharing_a_country() -> None:
+    # Turkey alone is Europe first (the data's default); Syria named once, in the body, is
+    # background and must not make the Middle East the primary region
+    result = scored(
+        "{P:Izmir|TR} opens new metro line",
+        "Trains began running on Sunday between the port and the airport of {P:Izmir|TR}, "
+        "{N:Turkish|TR} officials said.",
+        "The line was built by a consortium that also worked on the metro in {P:Ankara|TR}.",
+        "Workers on the project came from as far as {P:Syria|SY}.",
+    )
+    assert [r.name for r in result] == ["Europe", "Middle East"]
+    assert result[0].score == result[1].score
+    # named twice, Syria is part of the story and does tip the balance
+    tipped = regions(
+        "{P:Izmir|TR} opens new metro line",
+        "Trains began running on Sunday between the port and the airport of {P:Izmir|TR}.",
+        "Workers on the project came from {P:Syria|SY}, many of them refugees.",
+        "Some said they hoped to build the same in {P:Aleppo|SY} one day.",
+    )
+    assert tipped == ["Middle East", "Europe"]
+
+
+def test_one_name_has_one_sense_per_story() -> None:
+    # the recogniser read "Georgia" as the country once and as the US state twice: the rest of
+    # the story is in the United States, so every "Georgia" is the state
+    names = regions(
+        "Carmaker adds shifts at {P:Georgia|GE} plant",
+        "The factory near {P:Savannah|US} will hire 400 more workers, the governor of "
+        "{P:Georgia|US} said.",
+        "Suppliers in {P:Atlanta|US} and across {P:Georgia|US} expect more orders.",
+    )
+    assert names == ["North America"]
+    # ... and the country when the rest of the story is in the Caucasus
+    names = regions(
+        "Protesters return to the streets of {P:Tbilisi|GE}",
+        "{N:Georgian|GE} police cleared the avenue outside parliament overnight.",
+        "The government of {P:Georgia|US} said the rallies were illegal.",
+        "Opposition leaders said {P:Georgia|GE} would not give up on joining the {O:EU}.",
+    )
+    assert names == ["Europe"]
+
+
+def test_an_ambiguous_name_nothing_else_supports_places_nothing() -> None:
+    # "Jordan" read as the country and as a river in Israel, with no other clue either way
+    mentions, title_end, lead_end = story(
+        "Water rights dispute over the {P:Jordan|JO}",
+        "Farmers near the {P:Jordan|IL} say their wells are running dry.",
+        "A court in {P:Lima|PE} heard a similar case last year.",
+    )
+    result = assign_regions(mentions, title_end, lead_end, region_map=RegionMap.default())
+    assert [r.name for r in result] == ["Latin America"]  # only the lone passing clue is left
 
 
 # --- overrides -----------------------------------------------------------------------------------

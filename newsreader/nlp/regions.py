@@ -11,7 +11,8 @@ Two parts:
   it is (a city or a country > a nationality > a world-region name) and how often its country
   comes back (with diminishing returns). A region is kept only when the story is about it: a
   mention in the title or lead, or several mentions, or several of its countries. One passing
-  mention in the body counts only when nothing else places the story. The feed's declared
+  mention in the body neither makes a region nor reorders regions; it counts only when nothing
+  else places the story. The feed's declared
   region never makes a region; it only orders two regions that are (nearly) tied.
 """
 
@@ -19,8 +20,9 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -483,12 +485,27 @@ class _Unit:
 
 @dataclass(slots=True)
 class _Tally:
-    score: float = 0.0
+    """One region's evidence: its units, with the rank of the region among each unit's."""
+
+    units: list[tuple[_Unit, int]] = field(default_factory=list)
     evidence: float = 0.0
-    qualified: bool = False
+    score: float = 0.0
     first: int = 0
     rank: int = 0
-    units: list[_Unit] = field(default_factory=list)
+
+    @property
+    def qualified(self) -> bool:
+        return any(u.evidence >= UNIT_EVIDENCE for u, _ in self.units)
+
+    def settle(self) -> None:
+        """Score the region on its strong units (those that make a region on their own);
+        passing mentions count only for a region that has nothing else, so a stray mention
+        neither adds a region nor reorders two regions that share a country."""
+        self.evidence = sum(u.evidence for u, _ in self.units)
+        counted = [(u, r) for u, r in self.units if u.evidence >= UNIT_EVIDENCE] or self.units
+        self.score = sum(u.score for u, _ in counted)
+        self.first = min(u.first for u, _ in counted)
+        self.rank = min(r for _, r in counted)
 
 
 def _evidence(
@@ -524,6 +541,44 @@ def _evidence(
     return "C:" + country.code, country.regions, (country.subregion,), weight
 
 
+def _one_sense(mentions: Iterable[Mention]) -> list[Mention]:
+    """Give every mention of one place name the same country.
+
+    The recogniser decides each mention on its own, so an ambiguous name ("Georgia" the country
+    or the US state) may come back with different countries in one article. One name has one
+    sense per story: the country that the article's other names support (most mentions)
+    wins; when none or several tie, the name is too ambiguous to place anything and its mentions
+    are dropped.
+    """
+    kept = [m for m in mentions if m.type in (EntityType.PLACE, EntityType.NORP)]
+    codes: dict[str, set[str]] = {}
+    for m in kept:
+        if m.type is EntityType.PLACE and m.country not in (None, "", "-"):
+            codes.setdefault(_key(m.canonical), set()).add(str(m.country).upper())
+    ambiguous = {name for name, found in codes.items() if len(found) > 1}
+    if not ambiguous:
+        return kept
+    support = Counter(
+        str(m.country).upper()
+        for m in kept
+        if m.country not in (None, "", "-") and _key(m.canonical) not in ambiguous
+    )
+    settled: dict[str, str | None] = {}
+    for name in ambiguous:
+        ranked = sorted(codes[name], key=lambda code: -support[code])
+        best = ranked[0]
+        clear = support[best] > 0 and support[best] > support[ranked[1]]
+        settled[name] = best if clear else None
+    out: list[Mention] = []
+    for m in kept:
+        name = _key(m.canonical)
+        if m.type is not EntityType.PLACE or name not in ambiguous:
+            out.append(m)
+        elif settled[name] is not None:
+            out.append(replace(m, country=settled[name]))
+    return out
+
+
 def assign_regions(
     mentions: Iterable[Mention],
     title_end: int,
@@ -536,24 +591,33 @@ def assign_regions(
 
     ``mentions`` are the recogniser's output for the article text (title, then body);
     mentions starting before ``title_end`` are in the title, before ``lead_end`` in the lead
-    (first paragraph). PERSON and ORG mentions are ignored.
+    (first paragraph). PERSON and ORG mentions are ignored. A place name the recogniser gave
+    different countries in one article gets one country, the one the rest of the story
+    supports, or none (:func:`_one_sense`).
 
     Each mention weighs position (title 3, lead 2, body 1) times specificity (a place inside a
     country 1.1, the country 1.0, a nationality 0.75, a world-region name 0.5, a stateless
     people 0.4). Mentions are pooled per country (or area or people); body mentions of one
     country within a few words count once. A country's score sums its weights with diminishing
-    returns (the n-th strongest counts ``DECAY**n``); a region's score sums its countries'.
+    returns (the n-th strongest counts ``DECAY**n``).
 
-    A region is kept when one of its countries has ``UNIT_EVIDENCE`` raw weight (one title or
-    lead mention, or two body mentions), or all of them together ``REGION_EVIDENCE``, and it
-    scores at least ``RELATIVE_THRESHOLD`` of the best kept region. If no region qualifies the
+    A country with ``UNIT_EVIDENCE`` raw weight (one title or lead mention, or two body
+    mentions) is *strong*; the others are passing mentions. A region is kept when it has a
+    strong country, or when its countries together have ``REGION_EVIDENCE``, and it scores at
+    least ``RELATIVE_THRESHOLD`` of the best kept region. A region's score sums its strong
+    countries' scores; passing mentions count only for a region that has no strong country, so
+    they neither add a region nor reorder two regions that share a country (Turkey: Europe and
+    Middle East). Equal scores are ordered by the earliest mention, then by the data's default
+    membership (Turkey is Europe first, Egypt Middle East first). If no region qualifies the
     best-scoring ones are returned (a lone passing mention is all there is). ``source_region``
     (the feed's declared region, any accepted name) only moves a region up past one whose score
     is within ``TIE_MARGIN``; it never adds one.
+
+    Measured with ``benchmarks/nlp_regions.py`` on the project's annotated articles.
     """
     lead_end = max(lead_end, title_end)
     units: dict[str, _Unit] = {}
-    for mention in mentions:
+    for mention in _one_sense(mentions):
         found = _evidence(mention, region_map)
         if found is None:
             continue
@@ -575,15 +639,9 @@ def assign_regions(
     for unit in units.values():
         unit.settle()
         for rank, region in enumerate(unit.regions):
-            tally = tallies.get(region)
-            if tally is None:
-                tally = tallies[region] = _Tally(first=unit.first, rank=rank)
-            tally.score += unit.score
-            tally.evidence += unit.evidence
-            tally.qualified |= unit.evidence >= UNIT_EVIDENCE
-            tally.first = min(tally.first, unit.first)
-            tally.rank = min(tally.rank, rank)
-            tally.units.append(unit)
+            tallies.setdefault(region, _Tally()).units.append((unit, rank))
+    for tally in tallies.values():
+        tally.settle()
 
     chosen = {
         name: t for name, t in tallies.items() if t.qualified or t.evidence >= REGION_EVIDENCE
@@ -611,6 +669,7 @@ def assign_regions(
 
 
 def _subregions(tally: _Tally) -> tuple[str, ...]:
-    strong = [u for u in tally.units if u.evidence >= UNIT_EVIDENCE] or tally.units
+    units = [u for u, _ in tally.units]
+    strong = [u for u in units if u.evidence >= UNIT_EVIDENCE] or units
     strong.sort(key=lambda u: (-u.score, u.first))
     return tuple(dict.fromkeys(s for u in strong for s in u.subregions))
