@@ -40,6 +40,24 @@ COMMANDS: tuple[Command, ...] = (
     Command("refresh_feed", "r", "Refresh this feed", "refresh_feed"),
     Command("refresh_all", "R", "Refresh all feeds", "refresh_all", "Refresh"),
     Command("search", "slash", "Search articles as you type", "search", "Search"),
+    Command("toggle_entities", "e", "Highlight entities on / off", "toggle_entities"),
+    Command(
+        "entities", "E", "Entities of the article (enter filters by one)", "entities", "Entities"
+    ),
+    *(
+        Command(
+            f"region_{n}",
+            str(n),
+            f"Show region {n} of the sidebar (a sub-region when drilled in)",
+            f"select_region({n})",
+            palette=False,
+        )
+        for n in range(1, 10)
+    ),
+    Command("region_add", "plus", "Add a region: + then its digit", "add_region"),
+    Command("region_clear", "0", "Clear the region filter (leave sub-regions)", "clear_regions"),
+    Command("region_drill", "d", "Sub-regions of the selected region", "drill_region"),
+    Command("region_kind", "v", "Regions by story / by source", "toggle_region_kind"),
     Command("feed_status", "F", "Feed status", "feed_status", "Feeds"),
     Command("pick_theme", "t", "Choose a theme", "pick_theme", "Theme"),
     Command("help", "question_mark", "Help: every key", "help", "Help"),
@@ -49,6 +67,7 @@ COMMANDS: tuple[Command, ...] = (
 _KEY_NAMES = {
     "asterisk": "*",
     "slash": "/",
+    "plus": "+",
     "question_mark": "?",
     "escape": "esc",
     "pagedown": "pgdn",

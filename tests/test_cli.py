@@ -206,3 +206,81 @@ def test_keys_lists_every_binding_with_overrides(run: Run, tmp_path: Path) -> No
     assert by_id["cursor_down"]["keys"] == ["ctrl+n"]
     assert by_id["quit"]["keys"] == ["q"]
     assert {"open", "search", "help", "feed_status", "pick_theme", "toggle_star"} <= set(by_id)
+
+
+WORLD_RSS = RSS.format(
+    items="""<item><title>Taliban seize Islam Qala crossing on Iran border</title>
+<link>http://example.com/a</link><guid>a</guid><pubDate>Mon, 23 Nov 2026 10:00:00 GMT</pubDate>
+<description>&lt;p&gt;Taliban fighters took the crossing in Herat province, officials in Kabul
+said.&lt;/p&gt;&lt;p&gt;Spokesman Zabihullah Mujahid said trade would go on.&lt;/p&gt;</description>
+</item>
+<item><title>Peru and Chile open new border crossing</title>
+<link>http://example.com/b</link><guid>b</guid><pubDate>Mon, 23 Nov 2026 09:00:00 GMT</pubDate>
+<description>&lt;p&gt;Peru and Chile opened a crossing near Tacna on Sunday.&lt;/p&gt;</description>
+</item>"""
+)
+
+
+def test_entities_and_regions_through_the_cli(httpserver: HTTPServer, run: Run) -> None:
+    httpserver.expect_request("/world.xml").respond_with_data(
+        WORLD_RSS, content_type="application/rss+xml"
+    )
+    assert run("add", httpserver.url_for("/world.xml"), "--no-check", "--region", "mideast")[0] == 0
+    assert run("fetch", "--json")[1]["new"] == 2
+
+    code, listed = run("list", "--region", "latam", "--json")
+    assert code == 0
+    assert [a["title"] for a in listed] == ["Peru and Chile open new border crossing"]
+    assert listed[0]["regions"][0]["name"] == "Latin America"
+    assert listed[0]["source_region"] == "Middle East"  # the alias was resolved
+
+    code, listed = run("list", "--entity", "zabihullah mujahid", "--json")
+    assert [a["title"] for a in listed] == ["Taliban seize Islam Qala crossing on Iran border"]
+    article_id = listed[0]["id"]
+
+    code, shown = run("show", str(article_id), "--json")
+    assert [r["name"] for r in shown["regions"]][:2] == ["Asia", "Middle East"]
+    assert shown["regions"][0]["score"] >= shown["regions"][1]["score"]
+    by_text = {(e["in"], e["text"]): e for e in shown["entities"]}
+    person = by_text[("text", "Zabihullah Mujahid")]
+    assert shown["text"][person["start"] : person["end"]] == "Zabihullah Mujahid"
+    crossing = by_text[("title", "Islam Qala")]
+    assert shown["title"][crossing["start"] : crossing["end"]] == "Islam Qala"
+    assert crossing["country"] == "AF" and crossing["type"] == "PLACE"
+
+    code, regions = run("regions", "--json")
+    by_name = {r["name"]: r for r in regions}
+    assert by_name["Asia"]["total"] == 1 and by_name["Latin America"]["total"] == 1
+    assert {"name": "South America", "unread": 1, "total": 1} in by_name["Latin America"][
+        "subregions"
+    ]
+    assert by_name["Unplaced"]["total"] == 0
+
+    code, regions = run("regions", "--source", "--json")
+    assert {r["name"]: r["total"] for r in regions}["Middle East"] == 2
+
+    assert run("list", "--region", "atlantis")[0] == 1
+    assert run("list", "--entity", "nobody at all")[0] == 1
+
+
+def test_analyze_reads_stdin_and_files(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    text = "Kenya and Uganda sign rail deal\n\nPresident William Ruto met Ugandan officials."
+    monkeypatch.setattr("sys.stdin", io.StringIO(text))
+    code, data = run("analyze", "-", "--json")
+    assert code == 0
+    for e in data["entities"]:
+        assert text[e["start"] : e["end"]] == e["text"]
+        assert e["type"] in {"PERSON", "ORG", "PLACE", "NORP"}
+    assert {e["canonical"] for e in data["entities"]} >= {"Kenya", "Uganda", "William Ruto"}
+    assert data["regions"][0]["name"] == "Africa"
+
+    path = tmp_path / "article.txt"
+    path.write_text(text, encoding="utf-8")
+    assert run("analyze", str(path), "--json")[1]["entities"] == data["entities"]
+    code, out = run("analyze", str(path))
+    assert "PERSON  William Ruto" in out and "Regions: Africa" in out
+    assert run("analyze", str(tmp_path / "missing.txt"))[0] == 1

@@ -217,3 +217,59 @@ def test_next_due_stretches_never_shortens_and_backs_off() -> None:
     assert next_due(0, 1800, failures=3) == 7200
     assert next_due(0, 1800, failures=30) == MAX_BACKOFF
     assert next_due(0, 1800, retry_after=5000) == 5000
+
+
+def test_guid_that_changes_every_fetch_does_not_flood(store: Store) -> None:
+    fid = feed_id(store, "https://example.com/a.xml")
+    first = article("guid-1", "Same story", text="Body")
+    assert store.save_refresh(fid, OK, feed_of(first)) == (1, 0)
+    store.set_read([store.article_ids()[0]], True)
+    # the next fetch: same link and title, a fresh guid
+    again = ParsedArticle(
+        key="guid-2", title=first.title, link=first.link, author=first.author,
+        published=first.published, updated=None, summary_html=first.summary_html,
+        content_html="", blocks=first.blocks, text=first.text,
+    )  # fmt: skip
+    assert store.save_refresh(fid, OK, feed_of(again)) == (0, 0)
+    ids = store.article_ids()
+    assert len(ids) == 1
+    stored = store.article(ids[0])
+    assert stored is not None and stored.key == "guid-2" and stored.read
+
+
+def test_items_sharing_one_link_stay_separate(store: Store) -> None:
+    fid = feed_id(store, "https://example.com/a.xml")
+
+    def item(key: str, title: str) -> ParsedArticle:
+        return ParsedArticle(
+            key=key, title=title, link="https://example.com/", author=None, published=T0,
+            updated=None, summary_html="", content_html="", blocks=(), text="",
+        )  # fmt: skip
+
+    store.save_refresh(fid, OK, feed_of(item("1", "One"), item("2", "Two")))
+    store.save_refresh(fid, OK, feed_of(item("3", "Three"), item("4", "Four")))
+    assert store.count() == (4, 4)
+
+
+def test_version_2_cache_migrates_and_keeps_articles(tmp_path: Path) -> None:
+    from newsreader.store.schema import MIGRATIONS
+
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path)
+    for statements in MIGRATIONS[:2]:
+        for statement in statements:
+            conn.execute(statement)
+    conn.execute("PRAGMA user_version = 2")
+    conn.execute("INSERT INTO feeds (url, added) VALUES ('https://example.com/a.xml', 0)")
+    conn.execute(
+        "INSERT INTO articles (feed_id, key, title, sort_time, first_seen, content_hash) "
+        "VALUES (1, 'k', 'Kept across the upgrade', 1, 1, 'h')"
+    )
+    conn.commit()
+    conn.close()
+    store = Store.open(path)
+    assert store.schema_version == SCHEMA_VERSION
+    assert store.unanalysed_ids(1) == store.article_ids() and len(store.article_ids()) == 1
+    article = store.article(store.article_ids()[0])
+    assert article is not None and article.title == "Kept across the upgrade"
+    assert not article.analysed

@@ -13,7 +13,7 @@ import pytest
 from pytest_textual_snapshot import SVGImageExtension
 from syrupy.assertion import SnapshotAssertion
 from syrupy.location import PyTestLocation
-from test_tui_support import NOW, fixture_library
+from test_tui_support import NOW, fixture_library, world_library
 from textual.pilot import Pilot
 
 from newsreader.library import Library
@@ -80,3 +80,31 @@ def test_light_theme(snap_compare: SnapCompare, library: Library) -> None:
         await open_second(pilot)
 
     assert snap_compare(make_app(library), terminal_size=(120, 40), run_before=light)
+
+
+def test_entities_highlighted_with_region_filter(snap_compare: SnapCompare, tmp_path: Path) -> None:
+    lib = world_library(tmp_path)
+
+    async def asia_then_open(pilot: Pilot[Any]) -> None:
+        await pilot.pause()
+        await pilot.press("2", "enter")
+        await pilot.pause()
+
+    try:
+        assert snap_compare(make_app(lib), terminal_size=(120, 40), run_before=asia_then_open)
+    finally:
+        lib.close()
+
+
+def test_entity_panel(snap_compare: SnapCompare, tmp_path: Path) -> None:
+    lib = world_library(tmp_path)
+
+    async def open_panel(pilot: Pilot[Any]) -> None:
+        await pilot.pause()
+        await pilot.press("enter", "E")
+        await pilot.pause()
+
+    try:
+        assert snap_compare(make_app(lib), terminal_size=(120, 40), run_before=open_panel)
+    finally:
+        lib.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import webbrowser
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import ClassVar, Literal
 from urllib.parse import urlsplit
@@ -24,15 +25,18 @@ from textual.worker import Worker, WorkerState
 from newsreader.feeds.poller import FeedFinished, FeedStarted
 from newsreader.library import AnalysisProgress, Library, LibraryError, LibraryEvent, ListView
 from newsreader.models import ArticleFilter, RefreshSummary
+from newsreader.state import load_state, save_state
 from newsreader.tui.commands import ThemeChoices, bindings
 from newsreader.tui.messages import Analysed, RefreshFailed, RefreshFinished, RefreshProgress
 from newsreader.tui.screens.confirm import ConfirmScreen
+from newsreader.tui.screens.entities import EntitiesScreen, EntityKey
 from newsreader.tui.screens.feed_status import FeedStatusScreen
 from newsreader.tui.screens.help import HelpScreen
 from newsreader.tui.text import safe_line
 from newsreader.tui.widgets.article_list import ArticleList
 from newsreader.tui.widgets.feed_list import FeedList, feed_failing
 from newsreader.tui.widgets.reader import ArticleReader
+from newsreader.tui.widgets.region_list import RegionFilter, RegionList, RegionRows
 from newsreader.tui.widgets.status_line import StatusLine
 
 Severity = Literal["information", "warning", "error"]
@@ -68,6 +72,11 @@ class MainScreen(Screen[None]):
         self.keymap = keymap
         self.feed_ids: tuple[int, ...] = ()
         self.search = ""
+        self.entity: EntityKey | None = None
+        self.regions = self._saved_regions()
+        self.region_rows = RegionRows()
+        self._adding_region = False
+        self._regions_timer: Timer | None = None
         self.refreshing = False
         self._reload_timer: Timer | None = None
         self._merged_new = 0
@@ -77,6 +86,8 @@ class MainScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with Horizontal(id="body"):
             with Vertical(id="sidebar"):
+                yield Static(Content("Regions"), classes="sidebar-title")
+                yield RegionList(id="regions")
                 yield Static(Content("Feeds"), classes="sidebar-title")
                 yield FeedList(id="feeds")
             with Vertical(id="content"):
@@ -99,6 +110,10 @@ class MainScreen(Screen[None]):
         return self.query_one("#feeds", FeedList)
 
     @property
+    def region_list(self) -> RegionList:
+        return self.query_one("#regions", RegionList)
+
+    @property
     def status(self) -> StatusLine:
         return self.query_one("#status", StatusLine)
 
@@ -108,7 +123,9 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.search_input.display = False
+        self.region_list.filter = self.regions
         self.reload(keep=False)
+        self.reload_regions()
         self.articles.focus()
         minutes = self.library.settings.refresh.interval_minutes
         if minutes > 0:
@@ -123,16 +140,84 @@ class MainScreen(Screen[None]):
 
     @property
     def filter(self) -> ArticleFilter:
-        return ArticleFilter(feed_ids=self.feed_ids, search=self.search or None)
+        return ArticleFilter(
+            feed_ids=self.feed_ids,
+            search=self.search or None,
+            entity=self.entity,
+            regions=self.regions.regions,
+            subregion=self.regions.subregion,
+            region_kind=self.regions.kind,
+        )
 
     def filter_label(self) -> str:
         label = "All"
         if self.feed_ids:
             feed = next((f for f in self.feed_list.feeds if f.id in self.feed_ids), None)
             label = feed.display_title if feed else "Feed"
+        if self.regions.label():
+            label += f" · {self.regions.label()}"
+        if self.entity:
+            label += f" · mentions {self.entity[1]}"
         if self.search:
             label += f" · search: {self.search}"
         return label
+
+    # --- regions ----------------------------------------------------------------------------
+
+    def _saved_regions(self) -> RegionFilter:
+        state = load_state(self.library.paths.state_file).get("regions", {})
+        if not isinstance(state, dict):
+            return RegionFilter()
+        known = set(self.library.region_map.names) | {"Unplaced"}
+        regions = tuple(r for r in state.get("names", ()) if isinstance(r, str) and r in known)
+        sub = state.get("subregion")
+        kind = "source" if state.get("kind") == "source" else "story"
+        return RegionFilter(regions, sub if isinstance(sub, str) and regions else None, kind)
+
+    def set_regions(self, regions: RegionFilter) -> None:
+        """Apply a region filter: re-query, repaint the sidebar, remember it for next time."""
+        self.regions = regions
+        self.region_list.filter = regions
+        self.reload(keep=False)
+        path = self.library.paths.state_file
+        if not self.library.is_demo:
+            state = load_state(path)
+            state["regions"] = {
+                "names": list(regions.regions),
+                "subregion": regions.subregion,
+                "kind": regions.kind,
+            }
+            try:
+                save_state(path, state)
+            except OSError as exc:
+                self.notify(f"Could not remember the region filter: {exc}", severity="warning")
+
+    @work(thread=True, exclusive=True, group="regions", exit_on_error=False)
+    def reload_regions(self) -> None:
+        """Region counts, queried on a worker thread (a join over every article)."""
+        kind = self.regions.kind
+        counts = {
+            (name, parent): (unread, total)
+            for name, parent, unread, total in self.library.region_counts(kind)
+        }
+        tree = self.library.region_tree()
+        if kind == "source":
+            tree = [(name, ()) for name, _ in tree]
+        self.app.call_from_thread(self._apply_region_rows, RegionRows(tree, counts))
+
+    def _apply_region_rows(self, rows: RegionRows) -> None:
+        self.region_rows = rows
+        self.region_list.rows = rows
+
+    def _regions_soon(self) -> None:
+        """Counts changed (articles read, arrived or analysed): recount, at most twice a second."""
+        if self._regions_timer is None:
+
+            def run() -> None:
+                self._regions_timer = None
+                self.reload_regions()
+
+            self._regions_timer = self.set_timer(0.5, run)
 
     def reload(self, *, keep: bool = True) -> None:
         """Re-query the list. With ``keep`` the selected article stays selected and in place."""
@@ -164,6 +249,10 @@ class MainScreen(Screen[None]):
     def empty_message(self) -> str:
         if self.search:
             return f"No articles match “{safe_line(self.search)}”. Press esc to clear the search."
+        if self.entity:
+            return "No articles mention this entity. Press esc to clear the entity filter."
+        if self.regions.label():
+            return "No articles in this region. Press 0 to clear the region filter."
         if self.feed_ids:
             return "No articles in this feed yet. Press r to refresh it."
         feeds = self.feed_list.feeds
@@ -227,6 +316,7 @@ class MainScreen(Screen[None]):
         self.articles.set_read(article_id, read)
         self.feed_list.adjust_unread(feed_id, delta)
         self.status.unread = max(0, self.status.unread + delta)
+        self._regions_soon()
 
     # --- refresh --------------------------------------------------------------------------
 
@@ -274,11 +364,15 @@ class MainScreen(Screen[None]):
     def _merge_new(self) -> None:
         self._reload_timer = None
         self.reload_in_background()
+        self._regions_soon()
 
     @on(Analysed)
     def analysis_progress(self, event: Analysed) -> None:
         finished = event.done >= event.total
         self.status.analysis = None if finished else (event.done, event.total)
+        self._regions_soon()
+        if self.regions.label() or self.entity:
+            self.reload_in_background()
         if finished:
             self.analysis_finished()
 
@@ -293,6 +387,7 @@ class MainScreen(Screen[None]):
         self._end_refresh()
         self.status.last_refresh = self.now()
         self.reload_in_background()
+        self.reload_regions()
         self._reload_feed_status()
         message, severity, timeout = self.summary_toast(event.summary)
         self.notify(message, severity=severity, timeout=timeout)
@@ -395,6 +490,9 @@ class MainScreen(Screen[None]):
                 self.search = ""
                 self.reload(keep=True)
             self.articles.focus()
+        elif self.entity is not None and not self.reading:
+            self.entity = None
+            self.reload(keep=True)
         elif self.reading:
             self.reading = False
             self.articles.focus()
@@ -455,6 +553,7 @@ class MainScreen(Screen[None]):
                 changed = self.library.mark_all_read(flt)
                 self.articles.invalidate()
                 self.reload(keep=True)
+                self.reload_regions()
                 self.notify(f"Marked {plural(changed, 'article')} read.", timeout=3)
 
         self.app.push_screen(
@@ -526,6 +625,90 @@ class MainScreen(Screen[None]):
         self.feed_ids = ()
         self.reload(keep=True)
         self.notify("Feed removed.", timeout=3)
+
+    # --- entities -------------------------------------------------------------------------
+
+    def action_toggle_entities(self) -> None:
+        self.reader.entities = not self.reader.entities
+        state = "on" if self.reader.entities else "off"
+        self.notify(f"Entity highlighting {state}.", timeout=2)
+
+    def action_entities(self) -> None:
+        article = self.reader.article
+        if article is None and self.articles.selected_id is not None:
+            article = self.library.article(self.articles.selected_id)
+        if article is None:
+            self.notify("Open an article first.", timeout=2)
+            return
+        counts = self.library.entity_counts([(e.type, e.canonical) for e in article.entities])
+        self.app.push_screen(EntitiesScreen(article, counts), self.filter_by_entity)
+
+    def filter_by_entity(self, entity: EntityKey | None) -> None:
+        if entity is None:
+            return
+        self.entity = entity
+        self.reading = False
+        self.reload(keep=True)
+        self.articles.focus()
+
+    # --- region keys -----------------------------------------------------------------------
+
+    def action_select_region(self, number: int) -> None:
+        names = self.region_rows.names(self.regions)
+        if not 1 <= number <= len(names):
+            self._adding_region = False
+            self.notify(f"There is no region {number} in the sidebar.", timeout=2)
+            return
+        name = names[number - 1]
+        current = self.regions
+        if current.drill is not None:
+            sub = None if current.subregion == name else name
+            self.set_regions(replace(current, regions=(current.drill,), subregion=sub))
+        elif self._adding_region and current.regions:
+            chosen = list(current.regions)
+            if name in chosen:
+                chosen.remove(name)
+            else:
+                chosen.append(name)
+            self.set_regions(replace(current, regions=tuple(chosen), subregion=None))
+        elif current.regions == (name,) and not current.subregion:
+            self.set_regions(replace(current, regions=(), subregion=None))
+        else:
+            self.set_regions(replace(current, regions=(name,), subregion=None))
+        self._adding_region = False
+
+    def action_add_region(self) -> None:
+        self._adding_region = True
+        self.notify("Press a region's digit to add it to the filter.", timeout=2)
+
+    def action_clear_regions(self) -> None:
+        self._adding_region = False
+        current = self.regions
+        if current.drill is not None:
+            self.set_regions(replace(current, drill=None, subregion=None))
+        elif current.regions or current.subregion:
+            self.set_regions(replace(current, regions=(), subregion=None))
+
+    def action_drill_region(self) -> None:
+        current = self.regions
+        if current.kind == "source":
+            self.notify("Sub-regions are for story regions (press v).", timeout=2)
+            return
+        if current.drill is not None:
+            self.set_regions(replace(current, drill=None))
+            return
+        if len(current.regions) != 1 or current.regions[0] == "Unplaced":
+            self.notify("Pick one region first (its digit), then d.", timeout=2)
+            return
+        self.set_regions(replace(current, drill=current.regions[0]))
+
+    def action_toggle_region_kind(self) -> None:
+        kind = "source" if self.regions.kind == "story" else "story"
+        keep = tuple(r for r in self.regions.regions if r != "Unplaced")
+        self.set_regions(RegionFilter(keep, None, kind))
+        self.reload_regions()
+        label = "the feeds' declared regions" if kind == "source" else "what the stories are about"
+        self.notify(f"Regions now follow {label}.", timeout=3)
 
     def action_pick_theme(self) -> None:
         palette = CommandPalette(providers=[ThemeChoices], placeholder="Choose a theme…")

@@ -14,21 +14,83 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from newsreader.models import Article, BlockKind, TextBlock
+from newsreader.models import Article, BlockKind, EntityType, Mention, TextBlock
 from newsreader.tui.text import safe_block, safe_line, when_text
 
 HINT = "Select an article and press enter to read it."
 
+ENTITY_STYLES = {
+    EntityType.PERSON: "$entity-person",
+    EntityType.ORG: "$entity-org",
+    EntityType.PLACE: "$entity-place",
+    EntityType.NORP: "$entity-norp",
+}
 
-def render_blocks(blocks: tuple[TextBlock, ...], fallback: str = "") -> Content:
-    """The body as one Content: paragraphs, headings, list items and quotes look distinct."""
+
+def block_mentions(
+    blocks: tuple[TextBlock, ...], mentions: tuple[Mention, ...], body_start: int
+) -> dict[int, list[Mention]]:
+    """Mentions per block index, with offsets made relative to the block's text.
+
+    Mention offsets are into the analysed text (title, blank line, body); the body is the
+    blocks' text joined as ``blocks_to_text`` joins them, so walking the blocks the same way
+    finds where each one starts.
+    """
+    out: dict[int, list[Mention]] = {}
+    if not mentions:
+        return out
+    offset = body_start
+    previous: BlockKind | None = None
+    first = True
+    ordered = sorted(mentions, key=lambda m: m.start)
+    k = 0
+    for index, block in enumerate(blocks):
+        if block.kind is BlockKind.IMAGE or not block.text:
+            continue
+        if not first:
+            both_items = previous is BlockKind.LIST_ITEM and block.kind is BlockKind.LIST_ITEM
+            offset += 1 if both_items else 2
+        first = False
+        end = offset + len(block.text)
+        while k < len(ordered) and ordered[k].start < offset:
+            k += 1
+        j = k
+        while j < len(ordered) and ordered[j].end <= end:
+            m = ordered[j]
+            out.setdefault(index, []).append(
+                Mention(m.start - offset, m.end - offset, m.text, m.type, m.canonical, m.country)
+            )
+            j += 1
+        k = j
+        offset = end
+        previous = block.kind
+    return out
+
+
+def highlight(content: Content, text: str, mentions: list[Mention] | None) -> Content:
+    """Colour each mention by its type, where the text still is what was analysed."""
+    for m in mentions or ():
+        if 0 <= m.start < m.end <= len(text) and text[m.start : m.end] == m.text:
+            content = content.stylize(ENTITY_STYLES[m.type], m.start, m.end)
+    return content
+
+
+def render_blocks(
+    blocks: tuple[TextBlock, ...],
+    fallback: str = "",
+    mentions: dict[int, list[Mention]] | None = None,
+) -> Content:
+    """The body as one Content: paragraphs, headings, list items and quotes look distinct;
+    ``mentions`` (per block index, see :func:`block_mentions`) are coloured by type."""
     parts: list[Content] = []
     previous: BlockKind | None = None
-    for block in blocks:
+    for index, block in enumerate(blocks):
         text = safe_block(block.text).strip("\n")
         if not text and block.kind is not BlockKind.IMAGE:
             continue
         body = Content(text)
+        if mentions and block.kind is not BlockKind.IMAGE and text == block.text:
+            body = highlight(body, text, mentions.get(index))
         for link in block.links:
             if block.kind is not BlockKind.IMAGE and 0 <= link.start < link.end <= len(text):
                 body = body.stylize("underline $accent", link.start, link.end)
@@ -57,8 +119,12 @@ def render_blocks(blocks: tuple[TextBlock, ...], fallback: str = "") -> Content:
     return Content("").join(parts) if parts else Content("(This article has no text.)")
 
 
-def render_header(article: Article, now: datetime) -> Content:
-    title = Content(safe_line(article.title) or "(untitled)").stylize("bold $primary")
+def render_header(article: Article, now: datetime, *, entities: bool = False) -> Content:
+    shown = safe_line(article.title)
+    title = Content(shown or "(untitled)").stylize("bold $primary")
+    if entities and shown == article.title.strip():
+        in_title = [m for m in article.mentions if m.end <= len(shown)]
+        title = highlight(title, shown, in_title)
     star = Content.styled(" ★", "$accent") if article.starred else Content("")
     meta = [Content(safe_line(article.feed_title)).stylize("bold")]
     if article.author:
@@ -85,6 +151,8 @@ class ArticleReader(VerticalScroll, can_focus=True):
     """
 
     article: reactive[Article | None] = reactive(None, always_update=True)
+    entities: reactive[bool] = reactive(True)
+    """Colour entity mentions (``e`` toggles)."""
 
     def __init__(
         self,
@@ -101,13 +169,25 @@ class ArticleReader(VerticalScroll, can_focus=True):
         yield Static(Content(""), id="reader-body")
 
     def watch_article(self, article: Article | None) -> None:
+        self._show(article)
+        self.scroll_home(animate=False)
+
+    def watch_entities(self) -> None:
+        self._show(self.article)
+
+    def _show(self, article: Article | None) -> None:
         header = self.query_one("#reader-header", Static)
         body = self.query_one("#reader-body", Static)
         self.set_class(article is None, "-empty")
         if article is None:
             header.update(Content(HINT))
             body.update(Content(""))
-        else:
-            header.update(render_header(article, self._now()))
-            body.update(render_blocks(article.blocks, article.text))
-        self.scroll_home(animate=False)
+            return
+        header.update(render_header(article, self._now(), entities=self.entities))
+        blocks = article.body_blocks
+        mentions = (
+            block_mentions(blocks, article.mentions, len(article.title.strip()) + 2)
+            if self.entities
+            else None
+        )
+        body.update(render_blocks(blocks, article.body_text, mentions))
