@@ -124,6 +124,10 @@ class Library:
         self._readers = threading.local()
         self._reader_stores: list[Store] = []
         self.region_map = RegionMap.from_config(settings.regions)
+        self._analysing = False
+        self._refreshing = 0
+        self._wake: asyncio.Event | None = None
+        self._unanalysable: set[int] = set()
 
     @classmethod
     def open(cls, paths: Paths, *, write_defaults: bool = True) -> Library:
@@ -264,19 +268,20 @@ class Library:
         events follow the analysis.
         """
         feeds = self.due_feeds(urls, force=force)
-        arrived = asyncio.Event()
-        polling = True
 
         def relay(event: LibraryEvent) -> None:
             if isinstance(event, FeedFinished) and (event.result.new or event.result.updated):
-                arrived.set()
+                self._wake_analysis()
             if on_event is not None:
                 on_event(event)
 
         writer = Store.open(self.paths.database)
+        self._refreshing += 1
+        # One analysis pass at a time: if one is running (a backlog after an upgrade, another
+        # refresh) it takes this refresh's arrivals too.
         analysis = (
-            asyncio.ensure_future(self._analyse_loop(arrived, lambda: polling, relay))
-            if analyse
+            asyncio.ensure_future(self._analyse_loop(relay))
+            if analyse and not self._analysing
             else None
         )
         try:
@@ -293,8 +298,8 @@ class Library:
                     summary = await poller.refresh(feeds)
                 finally:
                     poller.close()
-                    polling = False
-                    arrived.set()
+                    self._refreshing -= 1
+                    self._wake_analysis()
             ret = self.settings.retention
             await asyncio.to_thread(writer.prune, ret.max_age_days, ret.max_per_feed)
             if analysis is not None:
@@ -323,22 +328,34 @@ class Library:
 
     async def analyse_pending(self, on_event: EventHandler | None = None) -> int:
         """Analyse every article that has no current analysis, and redo the story regions of
-        all of them if the region map changed in config. Returns how many were analysed."""
-        done = asyncio.Event()
-        done.set()
-        return await self._analyse_loop(done, lambda: False, on_event)
+        all of them if the region map changed in config. Returns how many were analysed
+        (0 when a pass is already running: it will take them)."""
+        if self._analysing:
+            return 0
+        return await self._analyse_loop(on_event)
 
     def analyse_now(self, ids: Sequence[int]) -> int:
         """Analyse a few articles in this process, at once (``show`` of an article that the
         background pass has not reached)."""
         return enrich(EnrichJob(self.paths.database, tuple(ids), self.settings.regions or None))
 
-    async def _analyse_loop(
-        self,
-        arrived: asyncio.Event,
-        polling: Callable[[], bool],
-        on_event: EventHandler | None,
-    ) -> int:
+    def _wake_analysis(self) -> None:
+        if self._wake is not None:
+            self._wake.set()
+
+    async def _analyse_loop(self, on_event: EventHandler | None) -> int:
+        self._analysing = True
+        self._wake = wake = asyncio.Event()
+        try:
+            return await self._analyse(wake, on_event)
+        finally:
+            self._analysing = False
+            self._wake = None
+
+    async def _analyse(self, arrived: asyncio.Event, on_event: EventHandler | None) -> int:
+        def polling() -> bool:
+            return self._refreshing > 0
+
         loop = asyncio.get_running_loop()
         pool = self._parse_pool()
         reader = await asyncio.to_thread(self._thread_store)
@@ -359,6 +376,7 @@ class Library:
         while True:
             arrived.clear()
             ids = await asyncio.to_thread(reader.unanalysed_ids, ANALYSER_VERSION)
+            ids = [i for i in ids if i not in self._unanalysable]
             if not ids:
                 if not polling():
                     break
@@ -379,8 +397,16 @@ class Library:
                     )
                     for b in running
                 ]
-                for count in await asyncio.gather(*jobs):
-                    analysed += count
+                outcomes = await asyncio.gather(*jobs, return_exceptions=True)
+                for batch, outcome in zip(running, outcomes, strict=True):
+                    if isinstance(outcome, BaseException):
+                        if isinstance(outcome, asyncio.CancelledError):
+                            raise outcome
+                        # A bug in the analyser must not stop refreshing or loop forever:
+                        # these articles stay readable, just without entities and regions.
+                        self._unanalysable.update(batch)
+                    else:
+                        analysed += outcome
                 if on_event is not None:
                     on_event(AnalysisProgress(analysed, total))
         if on_event is not None and total:

@@ -132,6 +132,18 @@ class MainScreen(Screen[None]):
             self.set_interval(minutes * 60, self._refresh_due)
         if self.refresh_on_start:
             self.start_refresh(force=False)
+        self.set_timer(0.2, self.analyse_backlog)
+
+    @work(exclusive=True, group="analysis", exit_on_error=False)
+    async def analyse_backlog(self) -> None:
+        """Articles cached before entities existed (or a changed region map) are analysed in
+        the background, with progress in the status line."""
+
+        def on_event(event: LibraryEvent) -> None:
+            if isinstance(event, AnalysisProgress):
+                self.post_message(Analysed(event.done, event.total))
+
+        await self.library.analyse_pending(on_event)
 
     def watch_reading(self, reading: bool) -> None:
         self.set_class(reading, "-reading")
