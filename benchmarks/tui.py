@@ -7,6 +7,7 @@ Builds a cache of synthetic articles (200 feeds) in a temp dir, then measures:
 - start-up: a fresh process, from its creation to the first painted row of the article list;
 - j/k: pilot key presses, each waited until repainted (median and p95);
 - open: enter on an article until the reader shows it (median);
+- region switch: a digit key (a story-region filter) until the list is repainted (median, p95);
 - stall: the largest lateness of a 5 ms ticker on the app's event loop during a refresh of
   N feeds served on loopback (benchmarks/feedserver.py), all feeds new.
 Prints one JSON line.
@@ -32,9 +33,30 @@ from feedserver import FeedSet, serve_in_thread
 
 from newsreader import config as cfg
 from newsreader.library import Library
-from newsreader.models import BlockKind, FeedSource, ParsedArticle, ParsedFeed, TextBlock
+from newsreader.models import (
+    BlockKind,
+    EntitySummary,
+    EntityType,
+    FeedSource,
+    ParsedArticle,
+    ParsedFeed,
+    RegionScore,
+    TextBlock,
+)
+from newsreader.nlp.analysis import ANALYSER_VERSION
 from newsreader.paths import Paths
-from newsreader.store import FeedState
+from newsreader.store import FeedState, StoredAnalysis
+
+# Synthetic analyses: every article gets one or two story regions, as a real cache would.
+REGIONS = (
+    ("Asia", "Southern Asia"),
+    ("Europe", "Western Europe"),
+    ("Africa", "Eastern Africa"),
+    ("Middle East", "Western Asia"),
+    ("Latin America", "South America"),
+    ("North America", "Northern America"),
+    ("Oceania", "Melanesia"),
+)
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
 
@@ -99,6 +121,23 @@ def build_cache(root: Path, articles: int, feeds: int = 200) -> Paths:
             status="ok", error=None, checked=0, next_due=NOW.timestamp() + 1e6, failures=0
         )
         library.store.save_refresh(feed.id, state, ParsedFeed(f"Feed {f}", None, items))
+    ids = library.store.article_ids()
+    for start in range(0, len(ids), 5000):
+        batch = []
+        for article_id in ids[start : start + 5000]:
+            first = REGIONS[article_id % len(REGIONS)]
+            second = REGIONS[(article_id // 7) % len(REGIONS)]
+            regions = [RegionScore(first[0], 6.0, (first[1],))]
+            if second != first and article_id % 3 == 0:
+                regions.append(RegionScore(second[0], 3.0, (second[1],)))
+            batch.append(
+                StoredAnalysis(
+                    article_id, ANALYSER_VERSION, "en", True, 10, 60, (),
+                    (EntitySummary(EntityType.PLACE, "Kabul", "AF", 1, 1.0),),
+                    tuple(regions),
+                )
+            )  # fmt: skip
+        library.store.save_analyses(batch)
     library.store._conn.execute("ANALYZE")
     library.close()
     return paths
@@ -151,6 +190,17 @@ async def interactive(paths: Paths, feeds: int) -> dict[str, float]:
             await pilot.press("escape")
             await pilot.pause()
         result["open_median_ms"] = round(statistics.median(opens) * 1000, 2)
+
+        switches = []
+        for key in ["1", "2", "3", "4", "5", "6", "7", "0"] * 4:
+            t = time.perf_counter()
+            await pilot.press(key)
+            await pilot.pause()
+            switches.append(time.perf_counter() - t)
+        result["region_switch_median_ms"] = round(statistics.median(switches) * 1000, 2)
+        result["region_switch_p95_ms"] = round(
+            sorted(switches)[int(len(switches) * 0.95)] * 1000, 2
+        )
 
         # Refresh N loopback feeds, watching the event loop.
         feedset = FeedSet(feeds, 50, None)

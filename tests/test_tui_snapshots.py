@@ -49,7 +49,15 @@ def make_app(library: Library) -> NewsReaderApp:
     return NewsReaderApp(library, now=lambda: NOW, refresh_on_start=False)
 
 
+async def settle(pilot: Pilot[Any]) -> None:
+    """Let the start-up workers (region counts) finish, so every run paints the same."""
+    await pilot.pause(0.3)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 async def open_second(pilot: Pilot[Any]) -> None:
+    await settle(pilot)
     await pilot.press("j", "enter")
     await pilot.pause()
 
@@ -59,7 +67,7 @@ def test_main_screen_wide(snap_compare: SnapCompare, library: Library) -> None:
 
 
 def test_main_screen_narrow_list(snap_compare: SnapCompare, library: Library) -> None:
-    assert snap_compare(make_app(library), terminal_size=(80, 24))
+    assert snap_compare(make_app(library), terminal_size=(80, 24), run_before=settle)
 
 
 def test_main_screen_narrow_reader(snap_compare: SnapCompare, library: Library) -> None:
@@ -67,11 +75,13 @@ def test_main_screen_narrow_reader(snap_compare: SnapCompare, library: Library) 
 
 
 def test_help_screen(snap_compare: SnapCompare, library: Library) -> None:
-    assert snap_compare(make_app(library), terminal_size=(120, 40), press=["question_mark"])
+    assert snap_compare(
+        make_app(library), terminal_size=(120, 40), press=["question_mark"], run_before=settle
+    )
 
 
 def test_feed_status_screen(snap_compare: SnapCompare, library: Library) -> None:
-    assert snap_compare(make_app(library), terminal_size=(120, 40), press=["F"])
+    assert snap_compare(make_app(library), terminal_size=(120, 40), press=["F"], run_before=settle)
 
 
 def test_light_theme(snap_compare: SnapCompare, library: Library) -> None:
@@ -86,8 +96,11 @@ def test_entities_highlighted_with_region_filter(snap_compare: SnapCompare, tmp_
     lib = world_library(tmp_path)
 
     async def asia_then_open(pilot: Pilot[Any]) -> None:
-        await pilot.pause()
-        await pilot.press("2", "enter")
+        await settle(pilot)
+        await pilot.press("2")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.press("enter")
+        await pilot.app.workers.wait_for_complete()
         await pilot.pause()
 
     try:
@@ -100,7 +113,7 @@ def test_entity_panel(snap_compare: SnapCompare, tmp_path: Path) -> None:
     lib = world_library(tmp_path)
 
     async def open_panel(pilot: Pilot[Any]) -> None:
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("enter", "E")
         await pilot.pause()
 

@@ -106,6 +106,7 @@ def fixture_library(
             failures=0,
         )
         library.store.save_refresh(feed.id, state, ParsedFeed(title, None, articles), now=checked)
+    library.analyse_now(library.store.unanalysed_ids(1))
     return library
 
 

@@ -454,17 +454,19 @@ class Store:
             if flt.region_kind == "source":
                 clauses.append(f"a.feed_id IN (SELECT id FROM feeds WHERE region IN ({marks}))")
             else:
+                # EXISTS, not IN: the list is read in time order from the covering index and
+                # each row is checked by primary key, so the first screenful comes at once.
                 clauses.append(
-                    "a.id IN (SELECT article_id FROM article_regions "
-                    f"WHERE name IN ({marks}) AND parent = '')"
+                    "EXISTS (SELECT 1 FROM article_regions r WHERE r.article_id = a.id "
+                    f"AND r.name IN ({marks}) AND r.parent = '')"
                 )
             params.extend(flt.regions)
         if flt.subregion:
             # inside the one selected region, or any region's when none is selected
             parent = flt.regions[0] if len(flt.regions) == 1 else None
             clauses.append(
-                "a.id IN (SELECT article_id FROM article_regions WHERE name = ? AND "
-                + ("parent = ?)" if parent else "parent != '')")
+                "EXISTS (SELECT 1 FROM article_regions s WHERE s.article_id = a.id AND s.name = ? "
+                + ("AND s.parent = ?)" if parent else "AND s.parent != '')")
             )
             params.extend((flt.subregion, parent) if parent else (flt.subregion,))
         if flt.search:
