@@ -100,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("show", "show one cached article")
     p.add_argument("id", type=int, metavar="ID")
+    p.add_argument(
+        "--full", action="store_true", help="fetch the article's page for its full text if missing"
+    )
 
     p = command("analyze", "print the entities and regions of any text (a file, or - for stdin)")
     p.add_argument("file", nargs="?", default="-", metavar="FILE|-")
@@ -475,6 +478,14 @@ def cmd_show(args: argparse.Namespace) -> int:
         article = library.article(args.id)
         if article is None:
             raise LibraryError(f"no article with id {args.id}")
+        full_text_error = None
+        if args.full and article.full_text is None:
+            try:
+                article = asyncio.run(library.fetch_full_text(article.id))
+            except LibraryError as exc:
+                full_text_error = str(exc)
+                if not args.json:
+                    print(f"newsreader: {exc}; showing the feed's text", file=sys.stderr)
         if not article.analysed:
             library.analyse_now([article.id])
             article = library.article(args.id) or article
@@ -488,9 +499,12 @@ def cmd_show(args: argparse.Namespace) -> int:
             if article.link:
                 print(article.link)
             print()
-            print(article.text)
+            print(article.body_text)
 
-        emit(args, article_json(article, full=True), text)
+        data = article_json(article, full=True)
+        if full_text_error:
+            data["full_text_error"] = full_text_error
+        emit(args, data, text)
     return 0
 
 

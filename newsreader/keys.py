@@ -40,6 +40,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("refresh_feed", "r", "Refresh this feed", "refresh_feed"),
     Command("refresh_all", "R", "Refresh all feeds", "refresh_all", "Refresh"),
     Command("search", "slash", "Search articles as you type", "search", "Search"),
+    Command("full_text", "f", "Fetch the full article from its web page", "full_text"),
     Command("toggle_entities", "e", "Highlight entities on / off", "toggle_entities"),
     Command(
         "entities", "E", "Entities of the article (enter filters by one)", "entities", "Entities"

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from newsreader import config as cfg
 from newsreader.feeds import opml
 from newsreader.feeds.fetch import Fetcher, FetchLimits, FetchRequest
+from newsreader.feeds.fulltext import FullTextError, executor_extractor, fetch_full_text
 from newsreader.feeds.ingest import EnrichJob, enrich
 from newsreader.feeds.parse import NotAFeedError, find_feed_links, parse_feed
 from newsreader.feeds.poller import FeedFinished, Poller, RefreshEvent
@@ -294,8 +295,10 @@ class Library:
                     on_event=relay,
                     on_moved=self._feed_moved,
                 )
+                started = time.time()
                 try:
                     summary = await poller.refresh(feeds)
+                    await self._auto_full_texts(fetcher, writer, started)
                 finally:
                     poller.close()
                     self._refreshing -= 1
@@ -312,6 +315,53 @@ class Library:
             writer.close()
         summary.seconds = round(summary.seconds, 3)
         return summary
+
+    # --- full text ------------------------------------------------------------------------
+
+    async def fetch_full_text(self, article_id: int) -> Article:
+        """Fetch and extract an article's page, store it and analyse it again. Raises
+        LibraryError saying why when that fails (the feed's summary stays)."""
+        article = await asyncio.to_thread(lambda: self._thread_store().article(article_id))
+        if article is None:
+            raise LibraryError(f"no article with id {article_id}")
+        if not article.link:
+            raise LibraryError("this article has no web link to fetch")
+        writer = await asyncio.to_thread(Store.open, self.paths.database)
+        try:
+            async with Fetcher(self.fetch_limits()) as fetcher:
+                ok = await self._store_full_text(fetcher, writer, article_id, article.link)
+        finally:
+            writer.close()
+        if isinstance(ok, str):
+            raise LibraryError(f"could not fetch the full text: {ok}")
+        loop = asyncio.get_running_loop()
+        job = EnrichJob(self.paths.database, (article_id,), self.settings.regions or None)
+        await loop.run_in_executor(self._parse_pool(), enrich, job)
+        found = await asyncio.to_thread(lambda: self._thread_store().article(article_id))
+        assert found is not None
+        return found
+
+    async def _store_full_text(
+        self, fetcher: Fetcher, writer: Store, article_id: int, link: str
+    ) -> bool | str:
+        """True when stored, else the reason in words."""
+        try:
+            full = await fetch_full_text(
+                fetcher, link, extract=executor_extractor(self._parse_pool())
+            )
+        except FullTextError as exc:
+            return exc.message
+        await asyncio.to_thread(writer.save_full_text, article_id, full)
+        return True
+
+    async def _auto_full_texts(self, fetcher: Fetcher, writer: Store, since: float) -> None:
+        """New articles of feeds marked ``full_text = true`` get their page fetched now; the
+        analysis pass then reads the full text. A page that fails keeps the summary."""
+        missing = await asyncio.to_thread(writer.missing_full_texts, since)
+        if missing:
+            await asyncio.gather(
+                *(self._store_full_text(fetcher, writer, i, link) for i, link in missing)
+            )
 
     # --- analysis -------------------------------------------------------------------------
 

@@ -284,3 +284,55 @@ def test_analyze_reads_stdin_and_files(
     code, out = run("analyze", str(path))
     assert "PERSON  William Ruto" in out and "Regions: Africa" in out
     assert run("analyze", str(tmp_path / "missing.txt"))[0] == 1
+
+
+PAGE_RSS = RSS.format(
+    items="""<item><title>Night ferries return to the lake</title><link>{page}</link><guid>p1</guid>
+<pubDate>Mon, 23 Nov 2026 10:00:00 GMT</pubDate><description>Two lines of summary.</description></item>
+<item><title>A page that is gone</title><link>{gone}</link><guid>p2</guid>
+<pubDate>Mon, 23 Nov 2026 09:00:00 GMT</pubDate><description>Only a summary.</description></item>"""
+)
+
+
+def test_show_full_fetches_the_page_and_failures_keep_the_summary(
+    httpserver: HTTPServer, run: Run
+) -> None:
+    page = (Path(__file__).parent / "fixtures" / "pages" / "article.html").read_bytes()
+    httpserver.expect_request("/story").respond_with_data(page, content_type="text/html")
+    httpserver.expect_request("/gone").respond_with_data("", status=404)
+    feed = PAGE_RSS.format(page=httpserver.url_for("/story"), gone=httpserver.url_for("/gone"))
+    httpserver.expect_request("/f.xml").respond_with_data(feed, content_type="application/rss+xml")
+    run("add", httpserver.url_for("/f.xml"), "--no-check")
+    run("fetch")
+    listed = {a["title"]: a["id"] for a in run("list", "--json")[1]}
+
+    code, shown = run("show", str(listed["Night ferries return to the lake"]), "--full", "--json")
+    assert code == 0 and shown["full_text"] is True
+    assert "Two lines of summary" not in shown["text"]
+    assert "cookies" not in shown["text"] and len(shown["text"]) > 500
+    for e in shown["entities"]:
+        if e["in"] == "text":
+            assert shown["text"][e["start"] : e["end"]] == e["text"]
+
+    code, shown = run("show", str(listed["A page that is gone"]), "--full", "--json")
+    assert code == 0 and shown["full_text"] is False
+    assert "404" in shown["full_text_error"] and shown["text"] == "Only a summary."
+
+
+def test_feeds_marked_full_text_fetch_pages_on_refresh(
+    httpserver: HTTPServer, run: Run, tmp_path: Path
+) -> None:
+    page = (Path(__file__).parent / "fixtures" / "pages" / "article.html").read_bytes()
+    httpserver.expect_request("/story").respond_with_data(page, content_type="text/html")
+    httpserver.expect_request("/gone").respond_with_data("", status=404)
+    feed = PAGE_RSS.format(page=httpserver.url_for("/story"), gone=httpserver.url_for("/gone"))
+    httpserver.expect_request("/f.xml").respond_with_data(feed, content_type="application/rss+xml")
+    (tmp_path / "cfg" / "feeds.toml").write_text(
+        f'[[feed]]\nurl = "{httpserver.url_for("/f.xml")}"\nfull_text = true\n', "utf-8"
+    )
+    assert run("fetch", "--json")[1]["new"] == 2
+    listed = {a["title"]: a["id"] for a in run("list", "--json")[1]}
+    shown = run("show", str(listed["Night ferries return to the lake"]), "--json")[1]
+    assert shown["full_text"] is True and len(shown["text"]) > 500
+    shown = run("show", str(listed["A page that is gone"]), "--json")[1]
+    assert shown["full_text"] is False and shown["text"] == "Only a summary."

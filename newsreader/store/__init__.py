@@ -596,6 +596,20 @@ class Store:
             )  # fmt: skip
             cur.execute("UPDATE article_nlp SET version = 0 WHERE article_id = ?", (article_id,))
 
+    def missing_full_texts(self, since: float) -> list[tuple[int, str]]:
+        """(id, link) of articles first seen since ``since`` in feeds marked ``full_text``
+        that have no full text yet."""
+        return [
+            (r[0], r[1])
+            for r in self._query(
+                """SELECT a.id, a.link FROM articles a JOIN feeds f ON f.id = a.feed_id
+                   WHERE f.full_text = 1 AND f.active = 1 AND a.first_seen >= ?
+                     AND a.link IS NOT NULL
+                     AND NOT EXISTS (SELECT 1 FROM article_fulltext t WHERE t.article_id = a.id)""",
+                (since,),
+            )
+        ]
+
     # --- analyses -------------------------------------------------------------------------
 
     def unanalysed_ids(self, version: int, limit: int | None = None) -> list[int]:

@@ -652,6 +652,37 @@ class MainScreen(Screen[None]):
         self.reload(keep=True)
         self.notify("Feed removed.", timeout=3)
 
+    # --- full text ------------------------------------------------------------------------
+
+    def action_full_text(self) -> None:
+        article = self.reader.article
+        if article is None and self.articles.selected_id is not None:
+            self.open_article(self.articles.selected_id)
+            article = self.reader.article
+        if article is None:
+            return
+        if article.full_text is not None:
+            self.notify("This is already the full article.", timeout=2)
+            return
+        if not article.link:
+            self.notify("This article has no web link to fetch.", severity="warning", timeout=3)
+            return
+        self.notify("Fetching the full article…", timeout=2)
+        self.load_full_text(article.id)
+
+    @work(group="full-text", exit_on_error=False)
+    async def load_full_text(self, article_id: int) -> None:
+        try:
+            article = await self.library.fetch_full_text(article_id)
+        except LibraryError as exc:
+            self.notify(safe_line(str(exc)), title="Full text", severity="warning", timeout=6)
+            return
+        shown = self.reader.article
+        if shown is not None and shown.id == article_id:
+            self.reader.article = article
+        self._regions_soon()
+        self.notify("Full article loaded.", timeout=2)
+
     # --- entities -------------------------------------------------------------------------
 
     def action_toggle_entities(self) -> None:
