@@ -55,6 +55,7 @@ class SaveSettings:
 @dataclass(frozen=True, slots=True)
 class UISettings:
     theme: str = "newsreader-dark"
+    max_width: int = 100  # the reader's longest line, in cells (0: the whole pane)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +111,8 @@ entities = "wikilinks"
 
 [ui]
 theme = "newsreader-dark"
+# The reader's longest line, in columns (0 uses the whole pane).
+max_width = 100
 
 [related]
 # Related stories are looked for this many days before and after an article.

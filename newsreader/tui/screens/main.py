@@ -24,7 +24,7 @@ from textual.worker import Worker, WorkerState
 
 from newsreader.feeds.poller import FeedFinished, FeedStarted
 from newsreader.library import AnalysisProgress, Library, LibraryError, LibraryEvent, ListView
-from newsreader.models import ArticleFilter, RefreshSummary
+from newsreader.models import Article, ArticleFilter, RefreshSummary
 from newsreader.state import load_state, save_state
 from newsreader.tui.commands import ThemeChoices, bindings
 from newsreader.tui.messages import Analysed, RefreshFailed, RefreshFinished, RefreshProgress
@@ -32,6 +32,8 @@ from newsreader.tui.screens.confirm import ConfirmScreen
 from newsreader.tui.screens.entities import EntitiesScreen, EntityKey
 from newsreader.tui.screens.feed_status import FeedStatusScreen
 from newsreader.tui.screens.help import HelpScreen
+from newsreader.tui.screens.links import LinksScreen
+from newsreader.tui.screens.raw_html import RawHtmlScreen
 from newsreader.tui.text import safe_line
 from newsreader.tui.widgets.article_list import ArticleList
 from newsreader.tui.widgets.feed_list import FeedList, feed_failing
@@ -94,7 +96,9 @@ class MainScreen(Screen[None]):
             with Vertical(id="content"):
                 yield Input(placeholder="Search titles and text…", id="search")
                 yield ArticleList(self.library.article_rows, self.now, id="articles")
-                yield ArticleReader(self.now, id="reader")
+                yield ArticleReader(
+                    self.now, max_width=self.library.settings.ui.max_width, id="reader"
+                )
         yield StatusLine(self.now, id="status")
         yield Footer()
 
@@ -651,6 +655,30 @@ class MainScreen(Screen[None]):
         self.feed_ids = ()
         self.reload(keep=True)
         self.notify("Feed removed.", timeout=3)
+
+    # --- links and raw HTML ----------------------------------------------------------------
+
+    def _current_article(self) -> Article | None:
+        article = self.reader.article
+        if article is None and self.articles.selected_id is not None:
+            self.open_article(self.articles.selected_id)
+            article = self.reader.article
+        return article
+
+    def action_links(self) -> None:
+        article = self._current_article()
+        if article is not None:
+
+            def chosen(url: str | None) -> None:
+                if url:
+                    self.open_link(url)
+
+            self.app.push_screen(LinksScreen(article), chosen)
+
+    def action_raw_html(self) -> None:
+        article = self._current_article()
+        if article is not None:
+            self.app.push_screen(RawHtmlScreen(article))
 
     # --- full text ------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from newsreader.models import Article, BlockKind, EntityType, Mention, TextBlock
 from newsreader.tui.text import safe_block, safe_line, when_text
 
 HINT = "Select an article and press enter to read it."
+WORDS_PER_MINUTE = 230
 
 ENTITY_STYLES = {
     EntityType.PERSON: "$entity-person",
@@ -130,6 +131,11 @@ def render_header(article: Article, now: datetime, *, entities: bool = False) ->
     if article.author:
         meta.append(Content("by " + safe_line(article.author)))
     meta.append(Content(when_text(article.when, now)))
+    words = len(article.body_text.split())
+    if words:
+        meta.append(Content(f"{max(1, round(words / WORDS_PER_MINUTE))} min read"))
+    if article.full_text is not None:
+        meta.append(Content("full text"))
     lines = [title + star, Content(" · ").join(meta).stylize("$text-muted")]
     if article.link:
         lines.append(Content(safe_line(article.link)).stylize("underline $text-muted"))
@@ -158,11 +164,18 @@ class ArticleReader(VerticalScroll, can_focus=True):
         self,
         now: Callable[[], datetime],
         *,
+        max_width: int = 0,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(id=id, classes=classes)
         self._now = now
+        self._max_width = max_width
+
+    def on_mount(self) -> None:
+        if self._max_width > 0:
+            for part in self.query(Static):
+                part.styles.max_width = self._max_width
 
     def compose(self) -> ComposeResult:
         yield Static(Content(HINT), id="reader-header")
