@@ -104,6 +104,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--full", action="store_true", help="fetch the article's page for its full text if missing"
     )
 
+    p = command(
+        "save", "save articles as Markdown: the ids given, or every article a filter selects"
+    )
+    p.add_argument("ids", type=int, nargs="*", metavar="ID")
+    p.add_argument("--dir", type=Path, metavar="DIR", help="folder to write to ([save] dir)")
+    p.add_argument("--region", action="append", default=[], metavar="NAME")
+    p.add_argument("--source-region", action="store_true")
+    p.add_argument("--feed", action="append", default=[], metavar="URL|TITLE")
+    p.add_argument("--search", metavar="WORDS")
+    p.add_argument("--entity", metavar="NAME")
+    p.add_argument("--unread", action="store_true")
+    p.add_argument("--starred", action="store_true")
+    p.add_argument("--since", metavar="DATE", help="only articles since DATE (YYYY-MM-DD)")
+
     p = command("analyze", "print the entities and regions of any text (a file, or - for stdin)")
     p.add_argument("file", nargs="?", default="-", metavar="FILE|-")
 
@@ -130,6 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "list": cmd_list,
         "show": cmd_show,
         "analyze": cmd_analyze,
+        "save": cmd_save,
         "regions": cmd_regions,
         "keys": cmd_keys,
     }
@@ -506,6 +521,65 @@ def cmd_show(args: argparse.Namespace) -> int:
             data["full_text_error"] = full_text_error
         emit(args, data, text)
     return 0
+
+
+def _since(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        day = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise LibraryError(f"--since takes a date like 2026-11-20, not {value!r}") from exc
+    return day if day.tzinfo else day.replace(tzinfo=UTC)
+
+
+def cmd_save(args: argparse.Namespace) -> int:
+    with open_library(args) as library:
+        filtering = any(
+            (args.region, args.feed, args.search, args.entity, args.unread, args.starred,
+             args.since)
+        )  # fmt: skip
+        if args.ids and filtering:
+            raise LibraryError("give article ids or filters, not both")
+        if args.ids:
+            missing = [i for i in args.ids if library.article(i) is None]
+            if missing:
+                raise LibraryError(f"no article with id {', '.join(map(str, missing))}")
+            ids = list(args.ids)
+        elif filtering:
+            if args.region or args.entity:
+                _analyse_first(library, args)
+            flt = ArticleFilter(
+                feed_ids=_feed_ids(library, args.feed),
+                unread_only=args.unread,
+                starred_only=args.starred,
+                search=args.search,
+                since=_since(args.since),
+                entity=_entity_filter(library, args.entity) if args.entity else None,
+                region_kind="source" if args.source_region else "story",
+                **_region_filter(library, args.region),
+            )
+            ids = library.article_ids(flt)
+        else:
+            raise LibraryError("say what to save: article ids, or --region/--search/--feed ...")
+        report = library.save_articles(ids, folder=args.dir)
+        data = {
+            "folder": str(library.save_dir(args.dir)),
+            "written": [str(p) for p in report.paths],
+            "failed": [
+                {"id": f.article_id, "title": f.title, "error": f.message} for f in report.failures
+            ],
+        }
+
+        def text() -> None:
+            for path in report.paths:
+                print(path)
+            for f in report.failures:
+                print(f"could not save {f.article_id} ({f.title}): {f.message}", file=sys.stderr)
+            print(f"Saved {len(report.paths)} of {len(ids)} articles.", file=sys.stderr)
+
+        emit(args, data, text)
+    return 1 if report.failures and not report.paths else 0
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:

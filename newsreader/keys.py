@@ -41,6 +41,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("refresh_all", "R", "Refresh all feeds", "refresh_all", "Refresh"),
     Command("search", "slash", "Search articles as you type", "search", "Search"),
     Command("full_text", "f", "Fetch the full article from its web page", "full_text"),
+    Command("save", "s", "Save the article as Markdown", "save", "Save"),
+    Command("save_all", "S", "Save every article in view as Markdown", "save_all"),
     Command("links", "L", "Links of the article, numbered (open one)", "links"),
     Command("raw_html", "H", "The article's raw HTML", "raw_html"),
     Command("toggle_entities", "e", "Highlight entities on / off", "toggle_entities"),

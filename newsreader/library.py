@@ -22,6 +22,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from newsreader import config as cfg
+from newsreader.export import EntityStyle, SaveError, SaveReport, save_articles
 from newsreader.feeds import opml
 from newsreader.feeds.fetch import Fetcher, FetchLimits, FetchRequest
 from newsreader.feeds.fulltext import FullTextError, executor_extractor, fetch_full_text
@@ -37,6 +38,7 @@ from newsreader.models import (
     Feed,
     FeedSource,
     RefreshSummary,
+    RelatedItem,
 )
 from newsreader.nlp.analysis import ANALYSER_VERSION
 from newsreader.nlp.regions import RegionMap
@@ -65,6 +67,11 @@ class AnalysisProgress:
 LibraryEvent = RefreshEvent | AnalysisProgress
 EventHandler = Callable[[LibraryEvent], None]
 
+ENTITY_STYLE_NAMES: dict[str, EntityStyle] = {
+    "wikilinks": "wikilink",
+    "bold": "bold",
+    "plain": "plain",
+}
 ANALYSIS_BATCH = 200  # articles per worker job: small enough that a feed's parse never waits long
 
 
@@ -487,6 +494,41 @@ class Library:
 
     def _feed_moved(self, old: str, new: str) -> None:
         cfg.replace_feed_url(self.paths.feeds_file, old, new)
+
+    # --- saving ---------------------------------------------------------------------------
+
+    def save_dir(self, override: Path | None = None) -> Path:
+        return (override or self.settings.save.dir).expanduser()
+
+    def related_items(self, article_id: int) -> list[RelatedItem]:
+        """The related stories of an article (empty until the related index knows it)."""
+        return []
+
+    def save_articles(
+        self,
+        ids: Sequence[int],
+        *,
+        folder: Path | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> SaveReport:
+        """Save articles as Markdown files (front matter, body, related stories). Raises
+        LibraryError for a bad template or a folder that cannot be made; a single article that
+        fails is in the report's failures, the others are saved."""
+        settings = self.settings.save
+        style = ENTITY_STYLE_NAMES[settings.entities]
+        store = self._thread_store()
+        articles = (a for a in (store.article(i) for i in ids) if a is not None)
+        try:
+            return save_articles(
+                articles,
+                self.save_dir(folder),
+                related_for=self.related_items,
+                entity_style=style,
+                template=settings.template,
+                progress=progress,
+            )
+        except (ValueError, SaveError) as exc:
+            raise LibraryError(str(exc)) from exc
 
     # --- regions and entities ---------------------------------------------------------------
 

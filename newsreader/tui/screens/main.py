@@ -22,6 +22,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
+from newsreader.export import SaveReport
 from newsreader.feeds.poller import FeedFinished, FeedStarted
 from newsreader.library import AnalysisProgress, Library, LibraryError, LibraryEvent, ListView
 from newsreader.models import Article, ArticleFilter, RefreshSummary
@@ -34,6 +35,7 @@ from newsreader.tui.screens.feed_status import FeedStatusScreen
 from newsreader.tui.screens.help import HelpScreen
 from newsreader.tui.screens.links import LinksScreen
 from newsreader.tui.screens.raw_html import RawHtmlScreen
+from newsreader.tui.screens.saving import SavingScreen
 from newsreader.tui.text import safe_line
 from newsreader.tui.widgets.article_list import ArticleList
 from newsreader.tui.widgets.feed_list import FeedList, feed_failing
@@ -679,6 +681,45 @@ class MainScreen(Screen[None]):
         article = self._current_article()
         if article is not None:
             self.app.push_screen(RawHtmlScreen(article))
+
+    # --- saving ---------------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        article = self.reader.article if self._reader_active() else None
+        article_id = article.id if article else self.articles.selected_id
+        if article_id is None:
+            return
+        self.save_one(article_id)
+
+    @work(thread=True, group="save", exit_on_error=False)
+    def save_one(self, article_id: int) -> None:
+        try:
+            report = self.library.save_articles([article_id])
+        except LibraryError as exc:
+            self.app.call_from_thread(
+                self.notify, safe_line(str(exc)), title="Not saved", severity="error"
+            )
+            return
+        if report.paths:
+            self.app.call_from_thread(
+                self.notify, str(report.paths[0]), title="Saved as Markdown", timeout=6
+            )
+        for failure in report.failures:
+            self.app.call_from_thread(
+                self.notify, safe_line(failure.message), title="Not saved", severity="error"
+            )
+
+    def action_save_all(self) -> None:
+        ids = list(self.articles.ids)
+        if not ids:
+            self.notify("Nothing in view to save.", timeout=2)
+            return
+        library = self.library
+
+        def save(progress: Callable[[int], None]) -> SaveReport:
+            return library.save_articles(ids, progress=progress)
+
+        self.app.push_screen(SavingScreen(save, len(ids), library.save_dir()))
 
     # --- full text ------------------------------------------------------------------------
 
