@@ -60,14 +60,14 @@ class RegionList(Widget):
     RegionList { height: auto; padding: 0 1; background: $panel; }
     """
 
-    rows: reactive[RegionRows] = reactive(RegionRows, always_update=True)
-    filter: reactive[RegionFilter] = reactive(RegionFilter, always_update=True)
+    rows: reactive[RegionRows] = reactive(RegionRows, always_update=True, layout=True)
+    filter: reactive[RegionFilter] = reactive(RegionFilter, always_update=True, layout=True)
 
     def render(self) -> Content:
         flt = self.filter
         width = max(12, self.size.width - 2 if self.size.width else 24)
         lines: list[Content] = []
-        kind = "by source" if flt.kind == "source" else "by story"
+        kind = "by source" if flt.kind == "source" else "by story"  # v switches
         if flt.drill is not None:
             lines.append(
                 Content.assemble(
@@ -76,7 +76,7 @@ class RegionList(Widget):
                 )
             )
         else:
-            lines.append(Content.styled(f"({kind}; v switches)", "$text-muted"))
+            lines.append(Content.styled(f"{kind} (v)", "$text-muted"))
         for number, name in enumerate(self.rows.names(flt), start=1):
             parent = flt.drill or ""
             unread, total = self.rows.counts.get((name, parent), (0, 0))
