@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import pytest
 
 from newsreader.models import EntityType, Mention
 from newsreader.nlp.entities import Recogniser, detect_language, recognise
-from newsreader.nlp.gazetteer import Entry, Gazetteer
+from newsreader.nlp.gazetteer import Entry, Gazetteer, read_word_groups
 
 P, G, L, N = EntityType.PERSON, EntityType.ORG, EntityType.PLACE, EntityType.NORP
 
@@ -364,3 +365,162 @@ def test_rivers_and_admin1_from_more_countries(rec: Recogniser) -> None:
 def test_air_heads_an_airline_name(rec: Recogniser) -> None:
     text = "Jets for Kigali Air were delivered on Monday."
     assert [(m.text, m.type) for m in rec(text)] == [("Kigali Air", G)]
+
+
+def people(rec: Recogniser, text: str) -> list[tuple[str, str]]:
+    return [(m.text, m.canonical) for m in rec(text) if m.type is P]
+
+
+def test_first_name_before_a_place_name_is_a_person(rec: Recogniser) -> None:
+    text = "Dallas Whitfield, a dairy farmer, lost his herd. Whitfield said the water rose fast."
+    assert people(rec, text) == [
+        ("Dallas Whitfield", "Dallas Whitfield"),
+        ("Whitfield", "Dallas Whitfield"),
+    ]
+
+
+def test_international_given_names(rec: Recogniser) -> None:
+    text = "Ebba Lindqvist and Tunde Bakare wrote the report; Siobhan Keogh edited it."
+    assert [m.text for m in rec(text) if m.type is P] == [
+        "Ebba Lindqvist",
+        "Tunde Bakare",
+        "Siobhan Keogh",
+    ]
+
+
+def test_unknown_full_name_confirmed_by_later_surname(rec: Recogniser) -> None:
+    text = "The leak was found by Orvane Tesilu. Tesilu said the code was ten years old."
+    assert people(rec, text) == [("Orvane Tesilu", "Orvane Tesilu"), ("Tesilu", "Orvane Tesilu")]
+    # without a second mention two unknown capitalised words are left alone
+    assert people(rec, "The leak was found by Orvane Tesilu last spring.") == []
+
+
+def test_surname_that_is_a_weak_place_confirms_the_full_name(rec: Recogniser) -> None:
+    text = "Worried growers called Pike. Marlo Pike, a grower near Ingham, sent photos."
+    assert ("Marlo Pike", "Marlo Pike") in people(rec, text)
+
+
+def test_name_particles(rec: Recogniser) -> None:
+    text = "Fossils found by Maria van der Berg were dated. Van der Berg said they were old."
+    assert people(rec, text)[0] == ("Maria van der Berg", "Maria van der Berg")
+    gaelic = '"We need the boat," says Calum Mac an t-Saoir, a crofter on the island.'
+    assert [m.text for m in rec(gaelic) if m.type is P] == ["Calum Mac an t-Saoir"]
+    arabic = "The fund is run by Noura Bin Khalid in Doha."
+    assert [m.text for m in rec(arabic) if m.type is P] == ["Noura Bin Khalid"]
+
+
+def test_gaelic_surname_shape(rec: Recogniser) -> None:
+    text = "Orla MacSween keeps bees. MacSween has doubled her hives."
+    assert people(rec, text) == [("Orla MacSween", "Orla MacSween"), ("MacSween", "Orla MacSween")]
+
+
+def test_middle_initial_inside_a_name(rec: Recogniser) -> None:
+    text = "Maj. Gen. Harold T. Wexley, the commander, said the base was safe."
+    assert people(rec, text) == [("Harold T. Wexley", "Harold T. Wexley")]
+
+
+def test_weekday_is_not_part_of_a_name(rec: Recogniser) -> None:
+    text = "Prime Minister Ilse Vandamme Tuesday warned of cuts."
+    assert [m.text for m in rec(text) if m.type is P] == ["Ilse Vandamme"]
+
+
+def test_apposition_tells_person_company_and_place(rec: Recogniser) -> None:
+    text = (
+        "The deal was opposed by Quanli Borax, a Chinese company with a large stake. "
+        "Supplies reach Ombeni, a village upriver, by boat. "
+        "Tamsin Hope, a midwife in Hobart, worked all night."
+    )
+    got = [(m.text, m.type) for m in rec(text)]
+    assert ("Quanli Borax", G) in got
+    assert ("Ombeni", L) in got
+    assert ("Tamsin Hope", P) in got
+
+
+def test_role_and_relative_after_a_comma(rec: Recogniser) -> None:
+    text = "The co-operative's regional manager, Evaristo Quiñones, admits farmers are wary."
+    assert [m.text for m in rec(text) if m.type is P] == ["Evaristo Quiñones"]
+    text = "Her son, Matías, wants to study in Neiva."
+    assert [m.text for m in rec(text) if m.type is P] == ["Matías"]
+
+
+def test_age_in_commas_marks_a_person(rec: Recogniser) -> None:
+    text = "Police named the victim as Tyrone Okafor, 19, from Peckham."
+    assert [m.text for m in rec(text) if m.type is P] == ["Tyrone Okafor"]
+
+
+def test_place_before_said_is_not_a_person(rec: Recogniser) -> None:
+    text = "Ewa Malinowska, who runs a bakery in Nowy Targ, said sales had fallen."
+    got = [(m.text, m.type) for m in rec(text)]
+    assert ("Ewa Malinowska", P) in got
+    assert all(m.text != "Nowy Targ" or m.type is not P for m in rec(text))
+
+
+def test_unknown_words_after_a_country_are_not_a_person(rec: Recogniser) -> None:
+    text = "The state railway, Kyrgyzstan Temir Jolu, added wagons this year."
+    assert [m for m in rec(text) if m.type is P] == []
+
+
+def test_title_after_an_organisation_starts_a_person(rec: Recogniser) -> None:
+    text = "Coast Guard Vice Admiral Thaddeus Moore said the search would go on."
+    assert [m.text for m in rec(text) if m.type is P] == ["Thaddeus Moore"]
+    text = "Democratic Senator Ken Alvarado, from Nevada, said he would vote no."
+    assert [m.text for m in rec(text) if m.type is P] == ["Ken Alvarado"]
+
+
+def test_first_name_before_a_famous_surname_is_someone_else(rec: Recogniser) -> None:
+    text = "The company's finance chief Alexander Medvedev criticized the plan."
+    assert people(rec, text) == [("Alexander Medvedev", "Alexander Medvedev")]
+
+
+def test_hyphenated_given_and_family_names(rec: Recogniser) -> None:
+    text = "Unification Minister Chung Dong-young met Governor Babatunde Aro-Olu. Aro-Olu said yes."
+    assert people(rec, text) == [
+        ("Chung Dong-young", "Chung Dong-young"),
+        ("Babatunde Aro-Olu", "Babatunde Aro-Olu"),
+        ("Aro-Olu", "Babatunde Aro-Olu"),
+    ]
+    assert people(rec, "The Bush-era rules and Iran-backed militias.") == []
+
+
+def test_places_named_after_people(rec: Recogniser) -> None:
+    text = "Trucks used the Kerem Shalom crossing. Flights left Hamid Karzai International Airport."
+    got = [(m.text, m.type) for m in rec(text)]
+    assert got == [("Kerem Shalom", L), ("Hamid Karzai International Airport", L)]
+
+
+def test_town_after_in_with_a_first_name_is_not_a_person(rec: Recogniser) -> None:
+    assert people(rec, "Volunteers in Bella Coola cleared debris.") == []
+
+
+def test_country_surname_that_speaks(rec: Recogniser) -> None:
+    text = "The plan was praised by Rebecca Jordan of the refugee agency. Jordan said it helped."
+    assert people(rec, text) == [
+        ("Rebecca Jordan", "Rebecca Jordan"),
+        ("Jordan", "Rebecca Jordan"),
+    ]
+    text = "Officials from Jordan met Rebecca Jordan. Jordan will extend the permits."
+    assert [(m.text, m.type) for m in rec(text)] == [
+        ("Jordan", L),
+        ("Rebecca Jordan", P),
+        ("Jordan", L),
+    ]
+
+
+def test_double_surname_used_alone(rec: Recogniser) -> None:
+    text = "Candidate Adriana Villarreal Garza won. Voters gave Villarreal a clear lead."
+    assert people(rec, text) == [
+        ("Adriana Villarreal Garza", "Adriana Villarreal Garza"),
+        ("Villarreal", "Adriana Villarreal Garza"),
+    ]
+
+
+def test_speech_verb_line_is_not_a_title_case_headline(rec: Recogniser) -> None:
+    text = "Intro.\n\nThe Foreign Secretary Philip Hammond said:\n\nWe welcome it."
+    assert [m.text for m in rec(text) if m.type is P] == ["Philip Hammond"]
+
+
+def test_given_names_file_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "names.tsv"
+    path.write_text("# comment\nnordic\tSøren Åsa\nfrench\tJean-Luc\n", encoding="utf-8")
+    assert read_word_groups(path) == frozenset({"soren", "asa", "jean"})
+    assert {"henrik", "catriona", "aviaja"} <= Gazetteer.load().first_names

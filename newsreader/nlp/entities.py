@@ -3,6 +3,16 @@
 Gazetteer first (folded token keys, longest match), then capitalisation and cue rules for people
 and organisations, then a within-text pass that links bare surnames and acronyms to their full
 forms. Precision comes before recall: unknown capitalised words are only tagged with a cue.
+
+Cues for a person: a given name first (the compiled list plus ``data/given_names.tsv``, so
+"Jordan Pike" is a person although Jordan is a country and Pike a town), a title or role before
+("adviser Raimundo Nonato Barbosa"), a speech verb ("said Marcus Pope", "Te Awa said"), an
+apposition ("Morag Campbell, a crofter", "Kleist, who runs ...", "Okafor, 19,"), a Gaelic surname
+shape ("MacLeod"), name particles ("bin", "van der", "Mac an t-"). Two or three unknown names
+with no cue are kept aside and become a person when the last one is used alone elsewhere
+("Kalani Ortega" ... "Ortega said"). Against false people: words after "in", a country or a big
+city ("Kazakhstan Temir Zholy"), place words ("the Kerem Shalom crossing", "Nowa Huta"), sites
+("... International Airport") and appositions naming a company or a village.
 """
 
 from __future__ import annotations
@@ -40,6 +50,17 @@ DEPARTMENT_WORDS = frozenset(
         "supreme",
         "special",
         "royal",
+        "labor",
+        "labour",
+        "transport",
+        "environment",
+        "water",
+        "commerce",
+        "housing",
+        "treasury",
+        "executive",
+        "staff",
+        "officer",
     ]
 )
 
@@ -70,7 +91,26 @@ CONNECTORS = frozenset(
         "ul",
         "ud",
         "abu",
+        "do",
+        "y",
+        "della",
+        "degli",
+        "ter",
+        "ten",
+        "zu",
+        "ould",
+        "ag",
+        "na",
+        "nan",
     ]
+)
+# Name particles, written capitalised or not, that are common words elsewhere ("Layla Bin Hamad",
+# "Te Awa", "Seumas Mac an t-Saoir"): never count as a common word inside a name.
+# Gaelic links after "Mac"/"Nic" ("Mac an t-Saoir", "Nic na h-Oidhche").
+GAELIC_HEADS = frozenset(["mac", "nic", "mhic", "ni"])
+GAELIC_LINKS = frozenset(["an", "a", "na", "t", "h"])
+NAME_PARTICLES = (
+    CONNECTORS | GAELIC_HEADS | GAELIC_LINKS | frozenset(["te", "ap", "bint", "ibn", "st"])
 )
 ABBREVIATIONS = frozenset(
     [
@@ -193,6 +233,41 @@ TITLES = frozenset(
         "commodore",
         "seismologist",
         "retired",
+        # ranks and forms of address
+        "specialist",
+        "spc",
+        "private",
+        "pvt",
+        "corporal",
+        "cpl",
+        "petty",
+        "ensign",
+        "airman",
+        "detective",
+        "inspector",
+        "superintendent",
+        "constable",
+        "sheriff",
+        "sister",
+        "rabbi",
+        "pastor",
+        "reverend",
+        "monsignor",
+        "councillor",
+        "councilor",
+        "alderman",
+        "magistrate",
+        "mme",
+        "mlle",
+        "herr",
+        "frau",
+        "señor",
+        "senor",
+        "señora",
+        "senora",
+        "dona",
+        "dom",
+        "datuk",
     ]
 ) | (DEPARTMENT_WORDS - {"royal"})
 # Lowercase words right before a name that make it a person ("spokesman Zabihullah Mujahid").
@@ -283,8 +358,414 @@ ROLE_WORDS = frozenset(
         "commodore",
         "economist",
         "student",
+        "manager",
+        "executive",
+        "owner",
+        "head",
+        "officer",
+        "councillor",
+        "councilor",
+        "chef",
+        "artist",
+        "poet",
+        "novelist",
+        "historian",
+        "scholar",
+        "physician",
+        "surgeon",
+        "midwife",
+        "veteran",
+        "fisherman",
+        "crofter",
+        "rancher",
+        "herder",
+        "driver",
+        "pilot",
+        "organiser",
+        "organizer",
+        "volunteer",
+        "campaigner",
+        "entrepreneur",
+        "investor",
+        "banker",
+        "trader",
+        "shopkeeper",
+        "vendor",
+        "worker",
+        "employee",
+        "priest",
+        "pastor",
+        "rabbi",
+        "elder",
+        "chieftain",
+        "inspector",
+        "detective",
+        "officer",
+        "spokesperson",
+        "legislator",
+        "politician",
+        "councilwoman",
+        "councilman",
+        "businessman",
+        "businesswoman",
+        "filmmaker",
+        "musician",
+        "athlete",
+        "coordinator",
+        "representative",
     ]
 )
+# Relatives and companions: "her son, Santiago, wants ..." (an apposition after a comma).
+KIN_WORDS = frozenset(
+    [
+        "son",
+        "daughter",
+        "wife",
+        "husband",
+        "mother",
+        "father",
+        "brother",
+        "sister",
+        "grandson",
+        "granddaughter",
+        "grandmother",
+        "grandfather",
+        "cousin",
+        "nephew",
+        "niece",
+        "uncle",
+        "aunt",
+        "partner",
+        "fiancée",
+        "fiance",
+        "fiancee",
+        "widow",
+        "widower",
+        "friend",
+        "colleague",
+        "neighbour",
+        "neighbor",
+        "boss",
+        "deputy",
+    ]
+)
+# Nouns after "X, a ..." that make X a company or body rather than a person.
+ORG_NOUNS = frozenset(
+    [
+        "company",
+        "firm",
+        "group",
+        "maker",
+        "manufacturer",
+        "producer",
+        "operator",
+        "startup",
+        "start",
+        "conglomerate",
+        "subsidiary",
+        "miner",
+        "lender",
+        "insurer",
+        "carrier",
+        "airline",
+        "retailer",
+        "supplier",
+        "developer",
+        "utility",
+        "charity",
+        "organisation",
+        "organization",
+        "ngo",
+        "nonprofit",
+        "agency",
+        "bank",
+        "broadcaster",
+        "newspaper",
+        "outlet",
+        "network",
+        "consultancy",
+        "fund",
+        "party",
+        "movement",
+        "union",
+        "coalition",
+        "cooperative",
+        "co",
+        "brand",
+        "chain",
+        "giant",
+        "exporter",
+        "importer",
+        "shipper",
+        "railway",
+        "university",
+        "institute",
+        "club",
+        "team",
+        "band",
+        "body",
+        "regulator",
+        "watchdog",
+        "platform",
+        "app",
+        "website",
+        "site",
+    ]
+)
+# Nouns after "X, a ..." that make X a place: "Yambali, a village upriver".
+PLACE_APPOSITION_NOUNS = frozenset(
+    [
+        "village",
+        "town",
+        "city",
+        "district",
+        "region",
+        "province",
+        "island",
+        "islands",
+        "neighbourhood",
+        "neighborhood",
+        "suburb",
+        "settlement",
+        "hamlet",
+        "port",
+        "river",
+        "country",
+        "municipality",
+        "township",
+        "county",
+        "valley",
+        "resort",
+        "camp",
+        "enclave",
+        "oasis",
+        "atoll",
+        "archipelago",
+    ]
+)
+# Determiners and possessives that may open an apposition ("its regional manager").
+APPOSITION_OPENERS = frozenset(["a", "an", "the", "its", "his", "her", "their", "our", "one"])
+# Prepositions that introduce places, never people: "a taxi firm in Nowa Huta, said ...".
+PLACE_ONLY_PREPS = frozenset(
+    [
+        "in",
+        "near",
+        "at",
+        "outside",
+        "inside",
+        "around",
+        "across",
+        "throughout",
+        "toward",
+        "towards",
+        "via",
+        "within",
+    ]
+)
+APPOSITION_NOUNS = ORG_NOUNS | PLACE_APPOSITION_NOUNS | ROLE_WORDS | KIN_WORDS
+# Words that end the search for the noun of an apposition ("a man who", "the head of").
+APPOSITION_STOPS = frozenset(
+    ["of", "in", "at", "on", "for", "from", "with", "that", "which", "who", "and", "or", "to"]
+)
+# Words ending the names of buildings and sites ("Rose Garden", "Azadi Stadium"): a place.
+SITE_WORDS = frozenset(
+    [
+        "garden",
+        "gardens",
+        "park",
+        "square",
+        "stadium",
+        "arena",
+        "bridge",
+        "street",
+        "road",
+        "avenue",
+        "boulevard",
+        "highway",
+        "plaza",
+        "hall",
+        "palace",
+        "tower",
+        "towers",
+        "building",
+        "station",
+        "airport",
+        "airbase",
+        "base",
+        "church",
+        "mosque",
+        "temple",
+        "cathedral",
+        "shrine",
+        "market",
+        "mall",
+        "hotel",
+        "prison",
+        "jail",
+        "camp",
+        "dam",
+        "mine",
+        "museum",
+        "theatre",
+        "theater",
+        "library",
+        "cemetery",
+        "monument",
+        "memorial",
+        "gate",
+        "pass",
+        "forest",
+        "beach",
+        "coast",
+        "field",
+        "fields",
+        "refinery",
+        "terminal",
+        "corridor",
+        "complex",
+    ]
+)
+# Words ending the names of prizes, events and agreements: no person ("Nobel Prize").
+FACILITY_WORDS = SITE_WORDS | frozenset(
+    [
+        "prize",
+        "award",
+        "cup",
+        "trophy",
+        "olympics",
+        "games",
+        "festival",
+        "summit",
+        "declaration",
+        "accord",
+        "accords",
+        "agreement",
+        "treaty",
+        "plan",
+        "act",
+        "doctrine",
+        "hurricane",
+        "storm",
+        "cyclone",
+        "typhoon",
+    ]
+)
+# Lowercase words after a hyphen that make a compound, not a name ("Bush-era", "Iran-backed").
+COMPOUND_PARTS = frozenset(
+    [
+        "era",
+        "led",
+        "run",
+        "style",
+        "based",
+        "backed",
+        "born",
+        "made",
+        "owned",
+        "like",
+        "type",
+        "wide",
+        "free",
+        "level",
+        "class",
+        "scale",
+        "linked",
+        "bound",
+        "elect",
+        "year",
+        "old",
+        "day",
+        "week",
+        "month",
+        "time",
+        "term",
+        "party",
+        "state",
+        "area",
+        "zone",
+        "sized",
+        "ready",
+        "proof",
+        "only",
+        "first",
+        "plus",
+        "friendly",
+        "rich",
+        "poor",
+        "held",
+        "hit",
+        "torn",
+        "laden",
+        "armed",
+        "aided",
+        "tied",
+        "ally",
+        "allied",
+        "sided",
+        "side",
+        "deal",
+        "ban",
+        "news",
+        "camp",
+        "wing",
+        "gate",
+        "like",
+        "ism",
+        "ist",
+        "ists",
+        "ite",
+        "ites",
+        "esque",
+    ]
+)
+# Capitalised words that start names of storms, operations and the like, never of people.
+NOT_NAME_STARTS = frozenset(
+    ["hurricane", "typhoon", "cyclone", "storm", "tropical", "operation", "project", "camp"]
+)
+# Words that start place names in other languages ("Nowa Huta", "Puerto Limón", "Wadi Rum",
+# "Eilean Siar"): a run starting with one is not a person without a title.
+PLACE_FIRST_WORDS = frozenset(
+    [
+        "nowa",
+        "nowy",
+        "nowe",
+        "stara",
+        "stary",
+        "stare",
+        "nizhny",
+        "nizhnyaya",
+        "novaya",
+        "novy",
+        "staraya",
+        "ust",
+        "puerto",
+        "ciudad",
+        "sao",
+        "porto",
+        "vila",
+        "bad",
+        "sankt",
+        "sint",
+        "saint",
+        "sainte",
+        "mont",
+        "kafr",
+        "deir",
+        "wadi",
+        "jebel",
+        "jabal",
+        "beit",
+        "eilean",
+        "loch",
+        "kampong",
+        "kota",
+        "bandar",
+    ]
+)
+# Generational suffixes after a surname.
+SUFFIXES = frozenset(["jr", "sr", "ii", "iii", "iv"])
+IN_WORDS = frozenset(["in", "near", "outside", "inside", "across", "throughout", "via", "within"])
+WEEKDAYS = frozenset(["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"])
 SPEECH_VERBS = frozenset(
     [
         "said",
@@ -408,8 +889,12 @@ ORG_HEADS = frozenset(
         "force",
         "nation",
         "nations",
+        "comhairle",
     ]
 )
+# Titles that only people hold: after an organisation's name they start a person's name
+# ("Coast Guard Vice Admiral Thad Allen").
+PERSON_TITLES = TITLES - ORG_HEADS - DEPARTMENT_WORDS - CONNECTORS
 ORG_LINKS = frozenset({"of", "for", "and", "the", "on"})
 LOC_PREPS = frozenset(
     [
@@ -633,8 +1118,6 @@ FUNCTION_WORDS = frozenset(
         "this",
     ]
 )
-# Lowercase words that open an appositive after a person's name ("Ana Ruiz, a doctor").
-APPOSITIVE_WORDS = frozenset({"a", "an", "who", "whose"})
 # Capitalised words ending a place name ("Naf River", "Bekaa Valley", "Bryan County").
 PLACE_SUFFIXES = frozenset(
     [
@@ -688,6 +1171,125 @@ def _head_ahead(words: list[_Word], k: int) -> bool:
     return False
 
 
+def _surname_shape(text: str) -> bool:
+    """A surname by its shape: "MacLeod", "McKenzie", "O'Brien", "FitzGerald"."""
+    for prefix in ("Mac", "Mc", "O'", "O’", "Fitz"):
+        if (
+            text.startswith(prefix)
+            and len(text) > len(prefix) + 1
+            and text[len(prefix)].isupper()
+            and text[len(prefix) + 1 :].islower()
+        ):
+            return True
+    return False
+
+
+def _apposition(words: list[_Word], stop: int) -> str | None:
+    """What a phrase after a comma says the name before it is.
+
+    "PERSON" for "X, who ..." or "X, a crofter"; "ORG" for "X, a Chinese company"; "PLACE" for
+    "X, a village ..."; "DEFAULT" for "X, a ..." with no telling noun; None when there is no
+    apposition.
+    """
+    n = len(words)
+    if stop >= n:
+        return None
+    after = words[stop]
+    if after.line != words[stop - 1].line:
+        return None
+    if _is_age(after.before):
+        return "PERSON"  # "Tyrone Okafor, 19, from Peckham"
+    if after.before != "," or after.cap:
+        return None
+    if after.key in ("who", "whose"):
+        return "PERSON"
+    if after.key in ROLE_WORDS or after.key in KIN_WORDS:
+        return "PERSON"
+    if after.key not in APPOSITION_OPENERS or words[stop - 1].key in CALENDAR:
+        return None
+    for m in range(stop + 1, min(n, stop + 6)):
+        w = words[m]
+        if w.before not in ("", "-") or w.line != after.line:
+            break
+        key = w.key
+        nxt = words[m + 1] if m + 1 < n else None
+        if nxt is not None and nxt.before in POSSESSIVE_MARKS:
+            continue  # "the movement's chief negotiator": the possessor is not the head
+        if (
+            nxt is not None
+            and nxt.before == ""
+            and not nxt.cap
+            and (nxt.key in APPOSITION_NOUNS or nxt.key in ORG_HEADS)
+        ):
+            continue  # "the city council": a noun used as a modifier
+        if key in ORG_NOUNS and not w.cap:
+            return "ORG"
+        if key in PLACE_APPOSITION_NOUNS and not w.cap:
+            return "PLACE"
+        if (key in ROLE_WORDS or key in KIN_WORDS) and not w.cap:
+            return "PERSON"
+        if key in APPOSITION_STOPS:
+            break
+    return "DEFAULT" if after.key in ("a", "an") else None
+
+
+def _is_age(between: str) -> bool:
+    """Whether the punctuation between two words is an age in commas: "Okafor, 19, from"."""
+    return (
+        len(between) <= 6
+        and between.startswith(",")
+        and between.endswith(",0")
+        and between[1:-2].isdigit()
+    )
+
+
+def _syllable_part(words: list[_Word], k: int) -> bool:
+    """The lowercase second half of a hyphenated Korean or Chinese given name ("Ki-moon")."""
+    w = words[k]
+    p = words[k - 1]
+    return (
+        w.joined
+        and w.before == "-"
+        and not w.cap
+        and 2 <= len(w.key) <= 5
+        and w.key not in COMPOUND_PARTS
+        and p.cap
+        and not p.upper
+        and len(p.key) <= 5
+        and p.end == w.start - 1
+    )
+
+
+def _connected(words: list[_Word], k: int) -> bool:
+    """Whether lowercase connectors from ``k`` on lead to a capitalised word ("van der Berg")."""
+    for m in range(k, min(len(words), k + 2)):
+        w = words[m]
+        if not w.joined:
+            return False
+        if w.cap:
+            return True
+        if w.key not in CONNECTORS:
+            return False
+    return False
+
+
+def _gaelic_link(words: list[_Word], k: int) -> bool:
+    """A lowercase Gaelic link inside a surname: "an" and "t" in "Mac an t-Saoir"."""
+    if not words[k].joined or words[k].key not in GAELIC_LINKS or words[k].cap:
+        return False
+    if words[k - 1].key not in GAELIC_HEADS | GAELIC_LINKS:
+        return False
+    for m in range(k + 1, min(len(words), k + 3)):
+        w = words[m]
+        if not w.joined:
+            return False
+        if w.cap:
+            return True
+        if w.key not in GAELIC_LINKS:
+            return False
+    return False
+
+
 @dataclass(slots=True)
 class _Word:
     start: int
@@ -719,6 +1321,10 @@ class Recogniser:
 
     def __init__(self, gazetteer: Gazetteer | None = None) -> None:
         self.gaz = gazetteer if gazetteer is not None else Gazetteer.load()
+        # first names mined from tagged text include titles ("Senator", "Admiral") and months
+        self.first_names: frozenset[str] = (
+            self.gaz.first_names - TITLES - CALENDAR - KIN_WORDS - ORG_HEADS
+        )
 
     # -- tokenising ---------------------------------------------------------------------
     def _words(self, text: str) -> list[_Word]:
@@ -745,7 +1351,23 @@ class Recogniser:
             tok = split_possessive(tok)
             end = start + len(tok)
             prev = words[-1] if words else None
-            after_abbrev = prev is not None and prev.key in ABBREVIATIONS and stripped == "."
+            after_abbrev = (
+                prev is not None
+                and stripped == "."
+                and (
+                    prev.key in ABBREVIATIONS
+                    # a middle initial: "Stephen J. Townsend" (not "World War I. The")
+                    or (
+                        len(prev.text) == 1
+                        and prev.text.isupper()
+                        and prev.joined
+                        and len(words) >= 2
+                        and words[-2].cap
+                        and tok[:1].isupper()
+                        and fold(tok) not in self.gaz.common_words
+                    )
+                )
+            )
             joined = (
                 prev is not None
                 and not newline
@@ -760,13 +1382,13 @@ class Recogniser:
                     )
                 )
             )
+            stop = bool(stripped) and ("." in stripped or "!" in stripped or "?" in stripped)
             sent_start = (
                 prev is None
                 or newline
-                or (not after_abbrev and any(ch in stripped for ch in ".!?:"))
-                or (prev.text.endswith(".") and prev.upper and stripped == "" and False)
+                or (not after_abbrev and (stop or (bool(stripped) and ":" in stripped)))
             )
-            if prev is not None and any(ch in stripped for ch in ".!?"):
+            if prev is not None and stop:
                 prev.after_stop = True
             letters = tok.replace(".", "")
             words.append(
@@ -793,17 +1415,20 @@ class Recogniser:
         total: Counter[int] = Counter()
         upper: Counter[int] = Counter()
         titled: Counter[int] = Counter()
+        spoken: set[int] = set()  # "The Foreign Secretary Philip Hammond said:" is no headline
         for w in words:
             if len(w.text) >= 4:
                 total[w.line] += 1
                 upper[w.line] += w.upper
                 titled[w.line] += w.cap
+            if w.key in SPEECH_VERBS and not w.cap:
+                spoken.add(w.line)
         out: set[int] = set()
         last: dict[int, _Word] = {w.line: w for w in words}
         for ln, n in total.items():
             if n >= 2 and upper[ln] >= 0.7 * n:
                 out.add(ln)
-            elif n >= 4 and titled[ln] >= 0.8 * n and not last[ln].after_stop:
+            elif n >= 4 and titled[ln] >= 0.8 * n and not last[ln].after_stop and ln not in spoken:
                 out.add(-ln - 1)  # title case: marked negative
         return out
 
@@ -918,6 +1543,8 @@ class Recogniser:
                     break
                 if k > i and (words[k].line in no_guess):
                     break
+                if words[k].key in WEEKDAYS and words[k].cap and not _head_ahead(words, k):
+                    break  # "Ehud Olmert Tuesday warned", "Saturday Mr. Abbas"
                 fk = at.get(k)
                 if (
                     fk is not None
@@ -935,12 +1562,16 @@ class Recogniser:
                     segs.append((k, k + 1, None))
                     k += 1
                     continue
+                if segs and _syllable_part(words, k):
+                    segs.append((k, k + 1, None))  # "Ban Ki-moon", "Chung Dong-young"
+                    k += 1
+                    continue
                 # a lowercase connector inside a name, or "of" inside an organisation name
                 if (
                     k + 1 < n
                     and words[k + 1].joined
-                    and words[k + 1].cap
                     and segs
+                    and (words[k + 1].cap or _connected(words, k + 1))
                     and (
                         wk.key in CONNECTORS
                         or (
@@ -958,9 +1589,13 @@ class Recogniser:
                     segs.append((k, k + 1, None))
                     k += 1
                     continue
+                if segs and _gaelic_link(words, k):
+                    segs.append((k, k + 1, None))
+                    k += 1
+                    continue
                 break
             if not segs:
-                i += 1
+                i = max(i + 1, k)
                 continue
             self._run(words, segs, out, i, k)
             i = k
@@ -979,7 +1614,7 @@ class Recogniser:
     ) -> None:
         gaz = self.gaz
         common = gaz.common_words
-        firsts = gaz.first_names
+        firsts = self.first_names
         n = len(words)
         # drop a leading "The"
         while segs and segs[0][2] is None and words[segs[0][0]].key == "the":
@@ -1006,12 +1641,29 @@ class Recogniser:
                 (words[segs[0][0]].sent_start and words[segs[0][0]].key in gaz.common_words)
                 or words[segs[0][0]].key in FUNCTION_WORDS
             )
-            and words[segs[0][0]].key not in gaz.first_names
+            and words[segs[0][0]].key not in self.first_names
             and words[segs[0][0]].key not in ORG_HEADS | PLACE_PREFIXES
         ):
             segs = segs[1:]
             start = segs[0][0]
         if self._place_run(words, segs, out):
+            return
+        # "Hamid Karzai International Airport", "Azadi Stadium": a site named after someone
+        s_last, e_last, f_last = segs[-1]
+        if (
+            len(segs) >= 2
+            and (f_last is None or (f_last.weak and e_last - s_last == 1))
+            and words[s_last].key in SITE_WORDS
+            and words[s_last].cap
+            and not any(words[x].key in ORG_HEADS for x, _, f in segs if f is None)
+            and not any(f is not None and f.type is EntityType.ORG for *_, f in segs)
+        ):
+            i0, j0 = segs[0][0], segs[-1][1]
+            surface = " ".join(words[x].text for x in range(i0, j0))
+            country = next(
+                (f.country for *_, f in segs if f is not None and f.country and not f.weak), None
+            )
+            out.append(_Found(i0, j0, EntityType.PLACE, surface, country))
             return
         # "Philippine Red Cross": a nationality or place before a known organisation
         last_f = segs[-1][2]
@@ -1053,6 +1705,15 @@ class Recogniser:
                 and words[segs[last][0]].key in (ORG_LINKS | CONNECTORS)
             ):
                 last -= 1
+            # "Coast Guard Vice Admiral Thad Allen": a title after the head starts a person
+            for idx in range(head_at[0] + 1, last):
+                s_idx, _e, f_idx = segs[idx]
+                guessed = f_idx is None or (f_idx.weak and f_idx.j - f_idx.i == 1)
+                if guessed and words[s_idx].key in PERSON_TITLES:
+                    if idx > first:
+                        self._run(words, segs[first:idx], out, segs[first][0], s_idx)
+                    self._run(words, segs[idx:], out, s_idx, stop)
+                    return
             body = segs[first : last + 1]
             has_gaz_org = any(f is not None and f.type is EntityType.ORG for _, _, f in body)
             whole_gaz = len(body) == 1 and body[0][2] is not None
@@ -1062,25 +1723,73 @@ class Recogniser:
                 out.append(_Found(i0, j0, EntityType.ORG, surface))
                 return
         prev_word = (
-            words[start - 1] if start > 0 and words[start - 1].line == words[start].line else None
+            words[start - 1]
+            if start > 0
+            and words[start - 1].line == words[start].line
+            and not words[start].sent_start
+            else None
         )
+        after = words[stop] if stop < n and words[stop].line == words[stop - 1].line else None
+        apposition = _apposition(words, stop) if after is not None else None
+        all_guessed = all(f is None or f.weak or f.type is EntityType.PLACE for *_, f in segs)
+        if (
+            apposition in ("ORG", "PLACE")
+            and all(f is None or f.weak for *_, f in segs)
+            and not (segs[-1][1] - segs[0][0] >= 2 and words[segs[0][0]].key in firsts)
+        ):
+            # "Tianqi Lithium, a Chinese company", "Yambali, a village upriver"
+            i0, j0 = segs[0][0], segs[-1][1]
+            if not any(words[x].key in TITLES for x in range(i0, j0)):
+                surface = " ".join(words[x].text for x in range(i0, j0))
+                etype = EntityType.ORG if apposition == "ORG" else EntityType.PLACE
+                out.append(_Found(i0, j0, etype, surface))
+                return
+        # "the Kerem Shalom crossing", "Wood Buffalo region": a place, not a person
+        place_after = (
+            after is not None
+            and after.before == ""
+            and not after.cap
+            and after.key in PLACE_NOUNS
+            and not any(
+                words[x].key in TITLES and words[x].key not in CONNECTORS for x, _, _ in segs
+            )
+        )
+        if place_after and all(f is None for *_, f in segs):
+            i0, j0 = segs[0][0], segs[-1][1]
+            surface = " ".join(words[x].text for x in range(i0, j0))
+            out.append(_Found(i0, j0, EntityType.PLACE, surface))
+            return
         role_before = (
-            prev_word is not None and prev_word.key in ROLE_WORDS and prev_word.before == ""
+            prev_word is not None
+            and prev_word.key in ROLE_WORDS
+            and (prev_word.before in ("", "-") or prev_word.before in POSSESSIVE_MARKS)
+        )
+        # "its regional manager, Jairo Polanía, admits", "her son, Santiago, wants"
+        role_before = role_before or (
+            prev_word is not None
+            and prev_word.key in ROLE_WORDS | KIN_WORDS
+            and not prev_word.cap
+            and words[start].before == ","
+            and after is not None
+            and (after.before == "," or after.key in SPEECH_VERBS)
+            and all_guessed
+        )
+        place_before = prev_word is not None and prev_word.key in PLACE_ONLY_PREPS
+        # "volunteers in Bella Coola": a first name right after "in" is more likely a place
+        in_place = (
+            place_before
+            and prev_word is not None
+            and prev_word.key in IN_WORDS
+            and (after is None or after.before not in POSSESSIVE_MARKS)
         )
         said_before = prev_word is not None and prev_word.key in SPEECH_VERBS
-        after = words[stop] if stop < n else None
         said_after = after is not None and after.key in SPEECH_VERBS and after.before in {"", ","}
         # "Maria Lopez, a nurse", "Maria Lopez, who runs a shop": an appositive after a name
-        appositive = (
-            after is not None
-            and after.before == ","
-            and after.key in APPOSITIVE_WORDS
-            and not after.cap
-            and stop - start >= 2
-        )
-        said_after = said_after or appositive
+        appositive = apposition == "PERSON" or (apposition == "DEFAULT" and stop - start >= 2)
+        said_after = (said_after or appositive) and not place_before
         cue = role_before
         group: list[int] = []
+        after_country = False
 
         def flush() -> None:
             nonlocal cue
@@ -1096,18 +1805,56 @@ class Recogniser:
             if not ws:
                 cue = False
                 return
-            rest_common = any(w.key in common for w in ws[1:])
-            all_common = all(w.key in common for w in ws)
+            # name particles ("Bin", "Te", "Mac") are not common words inside a name
+            commons = [w.key in common and w.key not in NAME_PARTICLES and w.cap for w in ws]
+            rest_common = any(commons[1:])
+            all_common = all(commons)
             first_name = ws[0].key in firsts and not (ws[0].sent_start and ws[0].key in common)
+            last = ws[-1]
+            plain_last = (
+                last.key not in ORG_HEADS
+                and last.key not in PLACE_SUFFIXES
+                and last.key not in FACILITY_WORDS
+            )
+            spoken = said_after or said_before
             is_person = False
-            if (
+            if (place_after or ws[0].key in PLACE_FIRST_WORDS) and not cue:
+                pass
+            elif (
                 (cue and not all_common)
-                or (len(ws) >= 2 and first_name and not rest_common)
                 or (
                     len(ws) >= 2
-                    and (said_after or said_before)
-                    and not all_common
-                    and not any(w.key in common for w in ws)
+                    and first_name
+                    and not rest_common
+                    and plain_last
+                    and not (in_place and not spoken)
+                )
+                or (
+                    len(ws) >= 2
+                    and spoken
+                    and not after_country
+                    and plain_last
+                    and not any(commons)
+                    and not any(w.upper for w in ws)
+                )
+                # "said Marcus Pope, who runs a diner": a first name and a cue
+                or (len(ws) >= 2 and first_name and spoken and plain_last and not all_common)
+                # "Tamsin Hope, a midwife": an apposition naming a person's role
+                or (
+                    len(ws) >= 2
+                    and apposition == "PERSON"
+                    and not place_before
+                    and not after_country
+                    and not commons[0]
+                    and plain_last
+                    and not any(w.upper for w in ws)
+                )
+                # "Catriona MacLeod": a Gaelic or Irish surname
+                or (
+                    len(ws) >= 2
+                    and _surname_shape(last.text)
+                    and not any(commons)
+                    and not after_country
                 )
             ):
                 is_person = True
@@ -1119,12 +1866,37 @@ class Recogniser:
             elif len(ws) == 1 and not ws[0].upper:
                 # a bare capitalised word: maybe a surname seen elsewhere (coreference pass)
                 out.append(_Found(i0, j0, EntityType.PERSON, ws[0].text, weak=True))
+            elif (
+                len(ws) <= 4
+                and not any(commons)
+                and plain_last
+                and ws[0].key not in NOT_NAME_STARTS
+                and ws[0].key not in PLACE_FIRST_WORDS
+                and not place_before
+                and not place_after
+                and not after_country
+                and not any(w.upper or w.key in TITLES for w in ws)
+            ):
+                # two or three unknown names ("Kalani Ortega"): a person if the last one is used
+                # alone as a person's name elsewhere ("Ortega said"), see _resolve_places
+                surface = " ".join(w.text for w in ws)
+                out.append(_Found(i0, j0, EntityType.PERSON, surface, weak=True))
             cue = False
 
         for idx, (s, e, f) in enumerate(segs):
             if f is None:
                 wk = words[s]
                 if wk.key in TITLES and not group:
+                    cue = True
+                    continue
+                if (
+                    wk.key in TITLES
+                    and wk.key not in CONNECTORS
+                    and idx + 1 < len(segs)
+                    and not any(words[x].key in firsts for x in group)
+                ):
+                    # "Democratic Senator Ken Salazar": the words before a title describe it
+                    group.clear()
                     cue = True
                     continue
                 if wk.key in ORG_LINKS:
@@ -1143,47 +1915,75 @@ class Recogniser:
             ):
                 group.append(s)  # "Jordan Henderson": a town's name used as a surname
                 continue
+            # the next segment is one weak place name ("Pike", "Campbell"): maybe a surname
+            weak_next = (
+                nxt is not None
+                and nxt[2] is not None
+                and nxt[2].weak
+                and nxt[1] - nxt[0] == 1
+                and nxt[2].type is EntityType.PLACE
+                and words[nxt[0]].key not in TITLES
+            )
             if f.type is EntityType.PLACE and f.weak:
                 # a weak place name inside a name run is a title or part of the name ("Gen.
                 # Kenneth McKenzie", "King Abdullah")
                 if single and words[s].key in TITLES and not group:
                     cue = True
                     continue
-                if (
-                    group
-                    or cue
-                    or (nxt is not None and nxt[2] is None)
-                    or (
-                        single
-                        and words[s].key in firsts
-                        and nxt is not None
-                        and nxt[2] is not None
-                        and nxt[2].weak
-                        and nxt[1] - nxt[0] == 1
-                    )
-                ):
+                if group or cue or (nxt is not None and nxt[2] is None) or (single and weak_next):
                     group.extend(range(s, e))
                     continue
+            # "secretary-general Wellington Chibebe": after a role, a town's name and an unknown
+            # word are a person's names
+            if (
+                single
+                and cue
+                and not group
+                and f.type is EntityType.PLACE
+                and f.candidates
+                and f.candidates[0].entry.kind in ("P", "X")
+                and nxt is not None
+                and nxt[2] is None
+                and words[nxt[0]].key not in TITLES
+                and words[nxt[0]].key not in common
+            ):
+                group.append(s)
+                continue
             # "Jordan Henderson", "Victoria Beckham": a first name that is also a place
             if (
                 single
                 and f.type in (EntityType.PLACE, EntityType.NORP)
                 and words[s].key in firsts
+                # "German Tommy Haas": an adjective before a first name
+                and not (nxt is not None and words[nxt[0]].key in firsts and not group)
                 and (
                     (nxt is not None and nxt[2] is None and words[nxt[0]].key not in TITLES)
                     or (cue and not group)
                     or group
+                    or weak_next
                 )
             ):
                 group.append(s)
                 continue
-            if group and f.type is EntityType.PERSON:
-                flush()
+            if (
+                group
+                and single
+                and f.type in (EntityType.PERSON, EntityType.ORG)
+                and not words[s].upper
+                and words[group[0]].key in firsts
+                and not any(words[x].key in common for x in group)
+            ):
+                # "Hunter Biden", "Alexander Medvedev", "Michael Bloomberg": a first name
+                # before a famous surname or a company named after its founder
+                group.append(s)
+                continue
             flush()
-            if f.type is EntityType.PERSON and single and cue:
-                pass
             out.append(f)
             cue = False
+            # "Kazakhstan Temir Zholy": unknown words after a country name are no person
+            after_country = (
+                f.type is EntityType.PLACE and not f.weak and any(not c.weak for c in f.candidates)
+            )
         flush()
 
     def _place_run(
@@ -1232,26 +2032,104 @@ class Recogniser:
                 return True  # "Herat, Afghanistan": checked loosely
         return False
 
+    def _person_cue(self, words: list[_Word], i: int) -> bool:
+        """Whether the one word at ``i`` is used as a person's name: "Ortega said", "said
+        Ortega", "Kleist, who runs ...", "Kleist says"."""
+        w = words[i]
+        if i + 1 < len(words):
+            q = words[i + 1]
+            if q.line == w.line and (
+                (q.key in SPEECH_VERBS and q.before in {"", ","})
+                or (q.key in ("who", "whose") and q.before == ",")
+                or _is_age(q.before)
+            ):
+                return True
+        if i > 0:
+            p = words[i - 1]
+            if p.line == w.line and p.key in SPEECH_VERBS and w.before == "" and not w.after_stop:
+                return True
+        return False
+
+    def _people_by_surname(self, words: list[_Word], out: list[_Found]) -> dict[str, str]:
+        """Surname keys of the people named in full, mapped to their canonical names.
+
+        The last word counts (after "Jr."), a hyphenated surname as a whole ("sanwo olu"), and
+        for names of three words or more the one before the last too ("Adriana Villarreal
+        Garza" is later "Villarreal"), unless it is a first name, title or common word.
+        """
+        surnames: dict[str, str] = {}
+        middles: dict[str, str] = {}
+        for f in out:
+            if f.type is not EntityType.PERSON or f.weak or f.j - f.i < 2:
+                continue
+            ks = [k for k in range(f.i, f.j) if words[k].key not in NAME_PARTICLES]
+            while len(ks) > 2 and words[ks[-1]].key in SUFFIXES:
+                ks.pop()
+            if len(ks) < 2:
+                continue
+            surnames.setdefault(words[ks[-1]].key, f.canonical)
+            unit = len(ks) - 1
+            while unit > 1 and words[ks[unit]].before == "-" and ks[unit] == ks[unit - 1] + 1:
+                unit -= 1
+            if unit < len(ks) - 1:
+                surnames.setdefault(" ".join(words[k].key for k in ks[unit:]), f.canonical)
+                continue
+            middle = words[ks[-2]].key
+            if (
+                len(ks) >= 3
+                and middle not in self.first_names
+                and middle not in TITLES
+                and middle not in self.gaz.common_words
+            ):
+                middles.setdefault(middle, f.canonical)
+        for key, canonical in middles.items():
+            surnames.setdefault(key, canonical)
+        return surnames
+
     def _resolve_places(self, words: list[_Word], out: list[_Found]) -> None:
+        # unknown names in full ("Kalani Ortega") are people when the last name is used alone
+        # as a person's name elsewhere ("Ortega said")
+        guessed = [f for f in out if f.type is EntityType.PERSON and f.weak and f.j - f.i >= 2]
+        if guessed:
+            alone = {
+                words[f.i].key
+                for f in out
+                if f.j - f.i == 1
+                and (f.type is EntityType.PERSON or (f.type is EntityType.PLACE and f.weak))
+                and words[f.i].cap
+                and not words[f.i].upper
+            }
+            known = self._people_by_surname(words, out)
+            for f in guessed:
+                last = words[f.j - 1].key
+                if all(words[k].before == "-" for k in range(f.i + 1, f.j)):
+                    # a hyphenated name alone ("Sanwo-Olu") is a person named in full elsewhere
+                    whole = " ".join(words[k].key for k in range(f.i, f.j))
+                    if whole in known:
+                        f.weak = False
+                        f.canonical = known[whole]
+                elif (last in alone and len(last) >= 3) or last in known:
+                    f.weak = False
         # a one-word place name that is the surname of a person named in full ("Guerrero said")
-        surnames = {
-            words[f.j - 1].key: f.canonical
-            for f in out
-            if f.type is EntityType.PERSON and not f.weak and f.j - f.i >= 2
-        }
+        surnames = self._people_by_surname(words, out)
         if surnames:
             for f in out:
-                if (
-                    f.candidates
-                    and f.j - f.i == 1
-                    and words[f.i].key in surnames
-                    and not any(c.entry.kind in ("C", "R") for c in f.candidates)
+                if not (f.candidates and f.j - f.i == 1 and words[f.i].key in surnames):
+                    continue
+                p = words[f.i - 1] if f.i > 0 else None
+                q = words[f.j] if f.j < len(words) else None
+                if (p is not None and p.key in PLACE_ONLY_PREPS) or (
+                    q is not None and q.key in PLACE_NOUNS and q.joined
                 ):
-                    f.type = EntityType.PERSON
-                    f.canonical = surnames[words[f.i].key]
-                    f.country = None
-                    f.weak = False
-                    f.candidates = ()
+                    continue  # "in Guerrero", "Guerrero state"
+                country = any(c.entry.kind in ("C", "R") for c in f.candidates)
+                if country and not self._person_cue(words, f.i):
+                    continue  # a country stays a country unless it speaks ("Jordan said")
+                f.type = EntityType.PERSON
+                f.canonical = surnames[words[f.i].key]
+                f.country = None
+                f.weak = False
+                f.candidates = ()
         votes: Counter[str] = Counter()
         for f in out:
             one_country = len({c.entry.country for c in f.candidates}) == 1
@@ -1268,7 +2146,7 @@ class Recogniser:
             cue = self._place_cue(words, f)
             # a name that is no common word nor first name, in a country the text is about
             plain = not any(
-                words[k].key in self.gaz.common_words or words[k].key in self.gaz.first_names
+                words[k].key in self.gaz.common_words or words[k].key in self.first_names
                 for k in range(f.i, f.j)
             ) and not (f.j == f.i + 1 and (words[f.i].sent_start or len(words[f.i].key) < 4))
             prev_place = prev_found if prev_found is not None and prev_found.j == f.i else None
@@ -1330,10 +2208,7 @@ class Recogniser:
                     f.canonical = "American"
 
     def _coreference(self, words: list[_Word], out: list[_Found]) -> None:
-        surnames: dict[str, str] = {}
-        for f in out:
-            if f.type is EntityType.PERSON and not f.weak and f.j - f.i >= 2:
-                surnames.setdefault(words[f.j - 1].key, f.canonical)
+        surnames = self._people_by_surname(words, out)
         # acronyms defined in parentheses: "National Resistance Front (NRF)"
         acronyms: dict[str, str] = {}
         for f in out:
@@ -1341,9 +2216,21 @@ class Recogniser:
                 w = words[f.j]
                 if w.upper and w.before == "(":
                     acronyms[w.key] = f.canonical
+        # "Van der Berg", "Aro-Olu": the family name of someone named in full before
+        tails: dict[tuple[str, ...], str] = {}
+        for f in out:
+            if f.type is EntityType.PERSON and not f.weak and f.j - f.i >= 3:
+                keys = tuple(words[k].key for k in range(f.i, f.j))
+                for cut in range(1, len(keys) - 1):
+                    tails.setdefault(keys[cut:], f.canonical)
         covered = {k for f in out for k in range(f.i, f.j)}
         keep: list[_Found] = []
         for f in out:
+            if f.type is EntityType.PERSON and f.j - f.i >= 2 and tails:
+                full = tails.get(tuple(words[k].key for k in range(f.i, f.j)))
+                if full is not None:
+                    f.canonical = full
+                    f.weak = False
             if f.type is EntityType.PERSON and f.weak:
                 full = surnames.get(words[f.i].key)
                 if full is not None:
@@ -1367,15 +2254,20 @@ class Recogniser:
 
     def _finish(self, text: str, words: list[_Word], out: list[_Found]) -> list[Mention]:
         out.sort(key=lambda f: (f.i, -(f.j - f.i)))
+        # names built from words are canonical as written ("People's", "Aro-Olu"), also where
+        # a later mention links to them
+        as_written: dict[str, str] = {}
+        for f in out:
+            if f.j - f.i > 1 and f.canonical == " ".join(words[x].text for x in range(f.i, f.j)):
+                written = " ".join(text[words[f.i].start : words[f.j - 1].end].split())
+                as_written.setdefault(f.canonical, written)
         mentions: list[Mention] = []
         last = -1
         for f in out:
             if f.weak or f.i < last:
                 continue
             start, end = words[f.i].start, words[f.j - 1].end
-            canonical = f.canonical
-            if f.j - f.i > 1 and canonical == " ".join(words[x].text for x in range(f.i, f.j)):
-                canonical = " ".join(text[start:end].split())  # keep "People's" as written
+            canonical = as_written.get(f.canonical, f.canonical)
             if f.type is EntityType.PERSON:
                 if words[f.j - 1].key in {"jr", "sr"} and text[end : end + 1] == ".":
                     end += 1

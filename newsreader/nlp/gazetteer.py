@@ -2,6 +2,8 @@
 
 The data file is built by ``scripts/build_gazetteer.py`` (see its docstring for the format) and
 ships inside the package. Loading it takes well under 300 ms; entry lists are parsed lazily.
+The hand-written ``data/given_names.tsv`` (international given names the census lists lack) is
+read at load time and merged into the first names, so it can grow without a rebuild.
 """
 
 from __future__ import annotations
@@ -12,9 +14,28 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from newsreader.models import EntityType
-from newsreader.nlp.text import name_key
+from newsreader.nlp.text import fold, name_key
 
 DATA_FILE = Path(__file__).parent / "data" / "gazetteer.tsv.gz"
+GIVEN_NAMES_FILE = Path(__file__).parent / "data" / "given_names.tsv"
+
+
+def read_word_groups(path: Path) -> frozenset[str]:
+    """The folded words of a hand-written list: ``group <TAB> word word ...`` lines.
+
+    Lines starting with ``#`` are comments. A hyphenated name counts by its first part
+    ("Jean-Luc" -> "jean"), because the recogniser sees hyphens as word boundaries.
+    """
+    words: set[str] = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        _, _, names = line.partition("\t")
+        for name in names.split():
+            key = fold(name.partition("-")[0])
+            if len(key) > 1:
+                words.add(key)
+    return frozenset(words)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,13 +112,10 @@ class Gazetteer:
             if line:
                 name, _, ws = line.partition("\t")
                 words[name] = frozenset(ws.split(" "))
-        return cls(
-            entries,
-            keys,
-            words.get("first", frozenset()),
-            words.get("common", frozenset()),
-            span,
-        )
+        first = words.get("first", frozenset())
+        if GIVEN_NAMES_FILE.exists():
+            first = first | read_word_groups(GIVEN_NAMES_FILE)
+        return cls(entries, keys, first, words.get("common", frozenset()), span)
 
     @classmethod
     def from_entries(
