@@ -202,6 +202,8 @@ def cmd_fetch(args: argparse.Namespace) -> int:
             "new": summary.new,
             "updated": summary.updated,
             "seconds": summary.seconds,
+            "analysed": summary.analysed,
+            "analysed_seconds": summary.analysed_seconds,
         }
         if not summary.feeds and not args.json:
             print("Nothing to refresh: no feed is due." if args.due else "No feeds configured.")

@@ -313,14 +313,14 @@ class Library:
             ret = self.settings.retention
             await asyncio.to_thread(writer.prune, ret.max_age_days, ret.max_per_feed)
             if analysis is not None:
-                await analysis
+                summary.analysed = await analysis
+            summary.analysed_seconds = round(time.time() - started, 3)
         finally:
             if analysis is not None and not analysis.done():
                 analysis.cancel()
                 with suppress(asyncio.CancelledError):
                     await analysis
             writer.close()
-        summary.seconds = round(summary.seconds, 3)
         return summary
 
     # --- full text ------------------------------------------------------------------------

@@ -266,7 +266,9 @@ class RefreshSummary:
     failed: list[FeedResult] = field(default_factory=list)
     new: int = 0
     updated: int = 0
-    seconds: float = 0.0
+    seconds: float = 0.0  # until every article was stored (and listable)
+    analysed: int = 0  # articles analysed during the refresh (entities, regions)
+    analysed_seconds: float = 0.0  # until the analysis was done too
 
 
 @dataclass(frozen=True, slots=True)
