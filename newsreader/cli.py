@@ -118,6 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--starred", action="store_true")
     p.add_argument("--since", metavar="DATE", help="only articles since DATE (YYYY-MM-DD)")
 
+    p = command("related", "other articles about the same story, for each id given")
+    p.add_argument("ids", type=int, nargs="+", metavar="ID")
+    p.add_argument("--limit", type=int, default=6, help="at most this many per article")
+
     p = command("analyze", "print the entities and regions of any text (a file, or - for stdin)")
     p.add_argument("file", nargs="?", default="-", metavar="FILE|-")
 
@@ -145,6 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "show": cmd_show,
         "analyze": cmd_analyze,
         "save": cmd_save,
+        "related": cmd_related,
         "regions": cmd_regions,
         "keys": cmd_keys,
     }
@@ -582,6 +587,41 @@ def cmd_save(args: argparse.Namespace) -> int:
 
         emit(args, data, text)
     return 1 if report.failures and not report.paths else 0
+
+
+def cmd_related(args: argparse.Namespace) -> int:
+    with open_library(args) as library:
+        missing = [i for i in args.ids if library.article(i) is None]
+        if missing:
+            raise LibraryError(f"no article with id {', '.join(map(str, missing))}")
+        _analyse_first(library, args)
+        found = {i: library.related_items(i, args.limit) for i in args.ids}
+        data = {
+            str(i): [
+                {
+                    "id": r.id,
+                    "title": r.title,
+                    "feed": r.feed_title,
+                    "score": r.score,
+                    "duplicate": r.duplicate,
+                    "also_in": list(r.also_in),
+                    "published": iso(r.when),
+                }
+                for r in items
+            ]
+            for i, items in found.items()
+        }
+
+        def text() -> None:
+            for i, items in found.items():
+                print(f"{i}:" if items else f"{i}: no related stories")
+                for r in items:
+                    mark = "copy" if r.duplicate else f"{r.score:.2f}"
+                    also = f"  (also in: {', '.join(r.also_in)})" if r.also_in else ""
+                    print(f"  {r.id:>7} {mark:>5}  {r.title}  ({r.feed_title}){also}")
+
+        emit(args, data, text)
+    return 0
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:

@@ -42,6 +42,7 @@ from newsreader.models import (
 )
 from newsreader.nlp.analysis import ANALYSER_VERSION
 from newsreader.nlp.regions import RegionMap
+from newsreader.nlp.related import RelatedIndex
 from newsreader.paths import Paths
 from newsreader.store import UNPLACED, Store
 
@@ -72,7 +73,8 @@ ENTITY_STYLE_NAMES: dict[str, EntityStyle] = {
     "bold": "bold",
     "plain": "plain",
 }
-ANALYSIS_BATCH = 200  # articles per worker job: small enough that a feed's parse never waits long
+ANALYSIS_BATCH = 200
+ANALYSE_ALONG_UP_TO = 20  # feeds: a refresh of more defers analysis until all are stored
 
 
 class LibraryError(Exception):
@@ -136,6 +138,9 @@ class Library:
         self._refreshing = 0
         self._wake: asyncio.Event | None = None
         self._unanalysable: set[int] = set()
+        self._defer_analysis = False
+        self._index: RelatedIndex | None = None
+        self._index_lock = threading.Lock()
 
     @classmethod
     def open(cls, paths: Paths, *, write_defaults: bool = True) -> Library:
@@ -285,6 +290,9 @@ class Library:
 
         writer = Store.open(self.paths.database)
         self._refreshing += 1
+        # A big refresh (a first run, a long time offline) stores everything first and then
+        # analyses it, so the list fills as fast as it can; small ones analyse as they go.
+        self._defer_analysis = len(feeds) > ANALYSE_ALONG_UP_TO
         # One analysis pass at a time: if one is running (a backlog after an upgrade, another
         # refresh) it takes this refresh's arrivals too.
         analysis = (
@@ -434,6 +442,9 @@ class Library:
             arrived.clear()
             ids = await asyncio.to_thread(reader.unanalysed_ids, ANALYSER_VERSION)
             ids = [i for i in ids if i not in self._unanalysable]
+            if ids and polling() and self._defer_analysis:
+                await arrived.wait()
+                continue
             if not ids:
                 if not polling():
                     break
@@ -464,6 +475,7 @@ class Library:
                         self._unanalysable.update(batch)
                     else:
                         analysed += outcome
+                        await asyncio.to_thread(self._index_analysed, batch)
                 if on_event is not None:
                     on_event(AnalysisProgress(analysed, total))
         if on_event is not None and total:
@@ -500,9 +512,49 @@ class Library:
     def save_dir(self, override: Path | None = None) -> Path:
         return (override or self.settings.save.dir).expanduser()
 
-    def related_items(self, article_id: int) -> list[RelatedItem]:
-        """The related stories of an article (empty until the related index knows it)."""
-        return []
+    def related_index(self) -> RelatedIndex:
+        """The related-stories index, built from the stored features on first use (call it
+        from a thread at start-up) and kept up to date as articles are analysed."""
+        with self._index_lock:
+            if self._index is None:
+                index = RelatedIndex(window_days=self.settings.related.window_days)
+                index.extend(self._thread_store().related_rows())
+                self._index = index
+            return self._index
+
+    def _index_analysed(self, ids: Sequence[int]) -> None:
+        if self._index is not None:
+            for row in self._thread_store().related_rows(ids):
+                self._index.add(*row)
+
+    def related_items(self, article_id: int, k: int = 6) -> list[RelatedItem]:
+        """Other articles about the same story, best first: copies of this article first
+        (``duplicate``), then up to ``k`` others, each with the feeds of its own copies."""
+        index = self.related_index()
+        if article_id not in index:
+            return []
+        store = self._thread_store()
+        out: list[RelatedItem] = []
+
+        def item(i: int, score: float, duplicate: bool, also: Sequence[int]) -> None:
+            article = store.article(i)
+            if article is None:  # removed by retention since the index was built
+                return
+            feeds = [a.feed_title for a in (store.article(j) for j in also) if a is not None]
+            out.append(
+                RelatedItem(
+                    id=i, title=article.title, feed_title=article.feed_title, link=article.link,
+                    when=article.when, score=score, duplicate=duplicate,
+                    also_in=tuple(dict.fromkeys(feeds)),
+                    regions=tuple(r.name for r in article.regions),
+                )
+            )  # fmt: skip
+
+        for dup in index.duplicates(article_id):
+            item(dup, 1.0, True, ())
+        for hit in index.related(article_id, k):
+            item(hit.id, round(hit.score, 4), False, hit.also)
+        return out
 
     def save_articles(
         self,

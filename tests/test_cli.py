@@ -336,3 +336,35 @@ def test_feeds_marked_full_text_fetch_pages_on_refresh(
     assert shown["full_text"] is True and len(shown["text"]) > 500
     shown = run("show", str(listed["A page that is gone"]), "--json")[1]
     assert shown["full_text"] is False and shown["text"] == "Only a summary."
+
+
+STORY_RSS = RSS.format(
+    items="""<item><title>Earthquake of magnitude 6.8 strikes off Padang, Sumatra</title>
+<link>http://example.com/q1</link><guid>q1</guid><pubDate>Mon, 23 Nov 2026 10:00:00 GMT</pubDate>
+<description>A magnitude 6.8 earthquake struck off Padang in West Sumatra on Monday, Indonesia's
+BMKG agency said, and ruled out a tsunami. Buildings shook across the city.</description></item>
+<item><title>BMKG rules out tsunami after 6.8 quake near Padang</title>
+<link>http://example.com/q2</link><guid>q2</guid><pubDate>Mon, 23 Nov 2026 11:00:00 GMT</pubDate>
+<description>Indonesia's BMKG said the magnitude 6.8 earthquake off Padang, West Sumatra, would not
+cause a tsunami. Residents of Padang spent the night outside.</description></item>
+<item><title>Bank of Ghana cuts its key rate as inflation eases</title>
+<link>http://example.com/r1</link><guid>r1</guid><pubDate>Mon, 23 Nov 2026 09:00:00 GMT</pubDate>
+<description>The Bank of Ghana cut its policy rate by 150 basis points in Accra on Monday as
+inflation slowed for a sixth month.</description></item>"""
+)
+
+
+def test_related_lists_same_story_first_for_many_ids(httpserver: HTTPServer, run: Run) -> None:
+    httpserver.expect_request("/s.xml").respond_with_data(
+        STORY_RSS, content_type="application/rss+xml"
+    )
+    run("add", httpserver.url_for("/s.xml"), "--no-check")
+    run("fetch")
+    ids = {a["title"][:10]: a["id"] for a in run("list", "--json")[1]}
+    quake, tsunami, ghana = ids["Earthquake"], ids["BMKG rules"], ids["Bank of Gh"]
+    code, data = run("related", str(quake), str(ghana), "--json")
+    assert code == 0 and set(data) == {str(quake), str(ghana)}
+    first = data[str(quake)][0]
+    assert first["id"] == tsunami and first["duplicate"] is False and first["score"] > 0
+    assert all(r["id"] != ghana for r in data[str(quake)])
+    assert run("related", "424242")[0] == 1

@@ -101,11 +101,14 @@ def enrich(job: EnrichJob) -> int:
             )
         store.save_regions(regions)
         return len(regions)
+    from newsreader.nlp.related import entity_keys, features
+
     results = []
     for item in inputs:
         an = analyse(
             item.title, item.text, region_map=region_map, source_region=item.source_region
         )
+        blob = features(item.title, item.text, entity_keys(an.entities))
         results.append(
             StoredAnalysis(
                 article_id=item.id,
@@ -117,6 +120,7 @@ def enrich(job: EnrichJob) -> int:
                 mentions=an.mentions,
                 entities=an.entities,
                 regions=an.regions,
+                features=blob,
             )
         )
     store.save_analyses(results)

@@ -705,6 +705,23 @@ class Store:
             rows,
         )
 
+    def related_rows(self, ids: Sequence[int] | None = None) -> list[tuple[int, int, float, bytes]]:
+        """(id, feed_id, time, features) of analysed articles, oldest first: what the related
+        index is built from (all of them, or the ids given)."""
+        sql = """SELECT a.id, a.feed_id, a.sort_time, n.features FROM article_nlp n
+                 JOIN articles a ON a.id = n.article_id
+                 WHERE n.features IS NOT NULL AND n.version > 0"""
+        if ids is None:
+            return [tuple(r) for r in self._query(sql + " ORDER BY a.sort_time, a.id")]
+        out: list[tuple[int, int, float, bytes]] = []
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            out.extend(
+                tuple(r)
+                for r in self._query(sql + f" AND a.id IN ({','.join('?' * len(chunk))})", chunk)
+            )
+        return out
+
     def meta(self, key: str) -> str | None:
         rows = self._query("SELECT value FROM meta WHERE key = ?", (key,))
         return str(rows[0][0]) if rows else None
