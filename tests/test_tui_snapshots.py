@@ -50,8 +50,9 @@ def make_app(library: Library) -> NewsReaderApp:
 
 
 async def settle(pilot: Pilot[Any]) -> None:
-    """Let the start-up workers (region counts) finish, so every run paints the same."""
-    await pilot.pause(0.3)
+    """Let the workers (region counts, recounted 0.5 s after a change) finish, so every run
+    paints the same."""
+    await pilot.pause(0.7)
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
 
@@ -59,7 +60,7 @@ async def settle(pilot: Pilot[Any]) -> None:
 async def open_second(pilot: Pilot[Any]) -> None:
     await settle(pilot)
     await pilot.press("j", "enter")
-    await pilot.pause()
+    await settle(pilot)
 
 
 def test_main_screen_wide(snap_compare: SnapCompare, library: Library) -> None:
@@ -100,8 +101,7 @@ def test_entities_highlighted_with_region_filter(snap_compare: SnapCompare, tmp_
         await pilot.press("2")
         await pilot.app.workers.wait_for_complete()
         await pilot.press("enter")
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
 
     try:
         assert snap_compare(make_app(lib), terminal_size=(120, 40), run_before=asia_then_open)
@@ -114,7 +114,9 @@ def test_entity_panel(snap_compare: SnapCompare, tmp_path: Path) -> None:
 
     async def open_panel(pilot: Pilot[Any]) -> None:
         await settle(pilot)
-        await pilot.press("enter", "E")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("E")
         await pilot.pause()
 
     try:
