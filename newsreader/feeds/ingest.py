@@ -105,9 +105,7 @@ def enrich(job: EnrichJob) -> int:
 
     results = []
     for item in inputs:
-        an = analyse(
-            item.title, item.text, region_map=region_map, source_region=item.source_region
-        )
+        an = analyse(item.title, item.text, region_map=region_map, source_region=item.source_region)
         blob = features(item.title, item.text, entity_keys(an.entities))
         results.append(
             StoredAnalysis(
