@@ -85,10 +85,24 @@ def parse_workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-def _lower_priority() -> None:
+def _start_worker(owner: int) -> None:
     # Parsing is background work: on a small machine the UI process must win the CPU.
     with suppress(OSError):
         os.nice(10)
+    # A worker must not outlive the process that started it (killed, or its terminal closed):
+    # it would never notice, since it holds its own end of the job queue.
+    threading.Thread(target=_exit_with, args=(owner,), daemon=True).start()
+
+
+def _exit_with(owner: int) -> None:
+    while True:
+        time.sleep(1.0)
+        try:
+            os.kill(owner, 0)
+        except ProcessLookupError:
+            os._exit(0)
+        except OSError:
+            pass
 
 
 def make_parse_pool(workers: int | None = None) -> Executor:
@@ -96,7 +110,10 @@ def make_parse_pool(workers: int | None = None) -> Executor:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["newsreader.feeds.ingest"])
     return ProcessPoolExecutor(
-        max_workers=workers or parse_workers(), mp_context=context, initializer=_lower_priority
+        max_workers=workers or parse_workers(),
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(os.getpid(),),
     )
 
 

@@ -40,7 +40,8 @@ _CONTROL_RE: Final = re.compile(
     r"|\x1b[\]PX^_][^\x07\x1b]*(?:\x07|\x1b\\)"  # OSC/DCS/SOS/PM/APC ... BEL or ST
     r"|\x1b[ -/]*[0-~]?"  # other escapes, or a lone ESC
     r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
-    r"|\x9d[^\x07\x1b\x9c]*(?:\x07|\x9c|\x1b\\)"  # 8-bit OSC
+    # 8-bit OSC; its text stops at the next OSC, or a run of unterminated ones is quadratic
+    r"|\x9d[^\x07\x1b\x9c\x9d]*(?:\x07|\x9c|\x1b\\)"
     r"|[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
 )
 
@@ -413,8 +414,19 @@ def text_to_blocks(text: str) -> tuple[TextBlock, ...]:
     return tuple(blocks)
 
 
-_TAG_RE: Final = re.compile(r"<[^>]*>")
+_TAG_RE: Final = re.compile(r"<[^<>]*>")  # [^<>]: linear on "<a<a<a..." too
 _DOC_END_RE: Final = re.compile(r"</(?:body|html)\s*>", re.IGNORECASE)
+# For the tag-stripping fallback: the tags of elements whose content is never text for the
+# reader, and of those that end a paragraph. ([^<>]: linear on input without a closing ">".)
+_HIDDEN_TAG_RE: Final = re.compile(
+    r"<(/?)(script|style|noscript|template|head|svg|math|iframe|object|textarea|select)\b"
+    r"[^<>]*>",
+    re.IGNORECASE,
+)
+_BREAK_TAG_RE: Final = re.compile(
+    r"</?(?:p|div|h[1-6]|li|ul|ol|blockquote|pre|table|tr|section|article|br|hr)\b[^<>]*>",
+    re.IGNORECASE,
+)
 
 
 def html_to_blocks(html: str, base_url: str | None = None) -> tuple[TextBlock, ...]:
@@ -431,6 +443,10 @@ def html_to_blocks(html: str, base_url: str | None = None) -> tuple[TextBlock, .
             html = _DOC_END_RE.sub(" ", html)
         data = html.encode("utf-8", "surrogatepass")
         root = etree.fromstring(data, _PARSER)
+        if _hit_a_limit():
+            # libxml2 stops at 256 levels of nesting or a 10 MB text run and silently drops
+            # the rest of the document: keep the text rather than lose it.
+            return _stripped_blocks(html)
         if root is None:
             return ()
         builder = _Builder(base_url)
@@ -439,9 +455,36 @@ def html_to_blocks(html: str, base_url: str | None = None) -> tuple[TextBlock, .
     except Exception:
         # Last resort for input lxml cannot take at all: drop anything tag-like, keep the text.
         try:
-            return text_to_blocks(html_lib.unescape(_TAG_RE.sub(" ", html)))
+            return _stripped_blocks(html)
         except Exception:
             return ()
+
+
+def _hit_a_limit() -> bool:
+    """True when the last parse stopped at one of libxml2's resource limits."""
+    error = _PARSER.error_log.last_error
+    return error is not None and error.type_name == "ERR_RESOURCE_LIMIT"
+
+
+def _stripped_blocks(html: str) -> tuple[TextBlock, ...]:
+    """Paragraphs of the text of ``html`` without parsing it: hidden elements (scripts,
+    styles ...) dropped, block tags made paragraph breaks, every other tag removed. No
+    structure and no links, but no text lost."""
+    visible: list[str] = []
+    pos = 0
+    hidden: str | None = None
+    for m in _HIDDEN_TAG_RE.finditer(html):
+        closing, name = m.group(1), m.group(2).lower()
+        if hidden is None and not closing:
+            visible.append(html[pos : m.start()])
+            hidden = name
+        elif hidden == name and closing:
+            hidden = None
+            pos = m.end()
+    if hidden is None:
+        visible.append(html[pos:])
+    text = _BREAK_TAG_RE.sub("\n\n", " ".join(visible))
+    return text_to_blocks(html_lib.unescape(_TAG_RE.sub(" ", text)))
 
 
 def blocks_to_text(blocks: Sequence[TextBlock]) -> str:

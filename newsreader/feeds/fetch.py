@@ -31,6 +31,7 @@ from datetime import UTC
 from email.utils import parsedate_to_datetime
 from importlib.metadata import PackageNotFoundError, version
 from types import TracebackType
+from typing import Final
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
@@ -62,6 +63,10 @@ _ACCEPT_ENCODING = "gzip, deflate"
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _PERMANENT = frozenset({301, 308})
 _MAX_ERROR_CHARS = 300
+# Where _set_location_aside puts a redirect's Location (in Response.extensions).
+_LOCATION: Final = "newsreader.location"
+# A byte string as h11 quotes it after a colon: "illegal status line: bytearray(b'...')".
+_BYTES_REPR = re.compile(r""":\s*(?:bytearray\(b(['"]).*?(?<!\\)\1\)|b(['"]).*?(?<!\\)\2)""")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _SSL_NOISE = re.compile(r"^\[[A-Z0-9_ :]+\]\s*|\s*\(_ssl\.c:\d+\)$")
 
@@ -136,6 +141,7 @@ class _Hop:
     status: int
     headers: httpx.Headers
     body: bytes | None
+    location: str | None = None  # a redirect's Location header
 
 
 class _Progress:
@@ -197,6 +203,7 @@ class Fetcher:
                 "Accept": _ACCEPT,
                 "Accept-Encoding": _ACCEPT_ENCODING,
             },
+            event_hooks={"response": [_set_location_aside]},
         )
 
     async def __aexit__(
@@ -251,7 +258,7 @@ class Fetcher:
             hop = await self._exchange(current, headers)
             if hop.status not in _REDIRECTS:
                 return self._finish(request, hop, moved=permanent and redirected)
-            location = hop.headers.get("location")
+            location = hop.location
             if not location:
                 raise _FetchError(f"redirect ({hop.status}) without a Location header")
             try:
@@ -313,7 +320,8 @@ class Fetcher:
             if 200 <= response.status_code < 300:
                 progress.in_body = True
                 body = await self._read_body(response)
-            return _Hop(url, response.status_code, response.headers, body)
+            location = response.extensions.get(_LOCATION)
+            return _Hop(url, response.status_code, response.headers, body, location)
 
     async def _read_body(self, response: httpx.Response) -> bytes:
         """The decompressed body, aborted as soon as it passes the cap.
@@ -410,6 +418,16 @@ class Fetcher:
         if digest == request.body_hash:
             return FetchResponse(request, FetchStatus.UNCHANGED, body_hash=digest)
         return FetchResponse(request, FetchStatus.OK, body=body, body_hash=digest)
+
+
+async def _set_location_aside(response: httpx.Response) -> None:
+    """Take a redirect's Location header away from httpx, which otherwise works out the
+    next request itself (even with follow_redirects off) and raises on a Location it cannot
+    follow ("javascript:...", "http://[::1") before we can say what was refused and why.
+    Redirects are followed by hand in ``_fetch_http``."""
+    if response.status_code in _REDIRECTS and "location" in response.headers:
+        response.extensions[_LOCATION] = response.headers["location"]
+        del response.headers["location"]
 
 
 class _Inflater:
@@ -592,7 +610,8 @@ def _describe(exc: BaseException, url: httpx.URL, progress: _Progress, lim: Fetc
             if progress.in_body:
                 return "connection closed before the download finished"
             return "the server closed the connection without answering"
-        return f"invalid response from the server: {_clean(text) or 'protocol error'}"
+        detail = _clean(_BYTES_REPR.sub("", text))
+        return f"invalid response from the server: {detail or 'protocol error'}"
     if isinstance(exc, httpx.ReadError):
         where = "while downloading" if progress.in_body else "waiting for the server"
         return f"network error {where}: {_clean(text) or 'read failed'}"

@@ -60,6 +60,8 @@ JUNK_MESSAGE: Final = "not a feed: could not read it as RSS, Atom or JSON Feed"
 _FUTURE_SLACK: Final = timedelta(days=1)
 _MAX_TTL: Final = 30 * 86400
 _MAX_KEY: Final = 1000
+_MAX_LINE: Final = 1000  # titles and names: one line, not a megabyte
+_MAX_LINK: Final = 8192  # longer "links" are junk (or an attack on whoever opens them)
 _WEB: Final = frozenset({"http", "https"})
 
 _BLANK_RE: Final = re.compile(rb"(?:\xef\xbb\xbf|\xff\xfe|\xfe\xff)?[\s\x00]*\Z")
@@ -72,7 +74,34 @@ _HTML_START_RE: Final = re.compile(
 )
 _HTML_HINT_RE: Final = re.compile(rb"<(?:!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.I)
 _XML_ENCODING_RE: Final = re.compile(rb"\s*<\?xml[^>]*encoding\s*=", re.IGNORECASE)
-_TAG_OR_ENTITY_RE: Final = re.compile(r"</?[A-Za-z][^>]*>|&(?:#\d+|#[xX][0-9a-fA-F]+|\w+);")
+# [^<>]: a run of "<a<a<a" must not make every "<" scan to the end of the text (quadratic).
+_TAG_OR_ENTITY_RE: Final = re.compile(r"</?[A-Za-z][^<>]*>|&(?:#\d+|#[xX][0-9a-fA-F]+|\w+);")
+# Byte-order marks, longest first (the UTF-32-LE mark starts like the UTF-16-LE one), and the
+# look of "<" (XML) and "{" (JSON) in UTF-16/32 without a mark.
+_BOMS: Final = (
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\xfe\xff", "utf-16-be"),
+    (b"\xff\xfe", "utf-16-le"),
+)
+_WIDE_STARTS: Final = tuple(
+    (start, codec)
+    for char in (b"<", b"{")
+    for start, codec in (
+        (b"\x00\x00\x00" + char, "utf-32-be"),
+        (char + b"\x00\x00\x00", "utf-32-le"),
+        (b"\x00" + char, "utf-16-be"),
+        (char + b"\x00", "utf-16-le"),
+    )
+)
+_UTF8_BOM: Final = b"\xef\xbb\xbf"
+_DECLARED_ENCODING_RE: Final = re.compile(
+    rb"(\s*<\?xml[^>]*?\sencoding\s*=\s*)([\"'])([^\"'>]*)\2", re.IGNORECASE
+)
+# A numeric character reference; an escaped ESC takes the rest of its CSI sequence with it.
+_CHAR_REF_RE: Final = re.compile(
+    rb"&#(?:[xX]0*1[bB]|0*27);(?:\[[0-?]*[ -/]*[@-~])?|&#(?:[xX]([0-9a-fA-F]{1,16})|([0-9]{1,20}));"
+)
 
 _JSON_TYPES: Final = frozenset({"application/feed+json", "application/json"})
 _FEED_LINK_TYPES: Final = frozenset(
@@ -103,6 +132,7 @@ def parse_feed(
         now = datetime.now(UTC)
     if _BLANK_RE.match(body):
         raise NotAFeedError(EMPTY_MESSAGE)
+    body = _as_utf8(body)
     mime, charset = _split_content_type(content_type)
     lead = _LEAD_RE.match(body)
     first = body[lead.end() : lead.end() + 1] if lead else body[:1]
@@ -117,7 +147,68 @@ def parse_feed(
         # Whitespace before the XML declaration is a fatal error to expat, and feedparser's
         # fallback parser is slower and sloppier; the declaration may just as well come first.
         body = body[lead.end() :]
-    return _parse_xml_feed(body, url, charset, now)
+    return _parse_xml_feed(_drop_invalid_char_refs(body), url, charset, now)
+
+
+def _as_utf8(body: bytes) -> bytes:
+    """UTF-16/32 bodies re-encoded as UTF-8 (with a UTF-8 mark, so the document still declares
+    its own encoding), and a UTF-8 mark whose XML declaration names another encoding trusted
+    over the declaration (the mark cannot be wrong; "utf-16" in 8-bit text can).
+
+    Everything after this reads ASCII-compatible bytes: the JSON and HTML sniffing, and the
+    clean-up of character references, which would not see them in UTF-16.
+    """
+    if body.startswith(_UTF8_BOM):
+        m = _DECLARED_ENCODING_RE.match(body, len(_UTF8_BOM))
+        if m is None or m.group(3).strip().lower().replace(b"_", b"-") in (b"utf-8", b"utf8"):
+            return body
+        return body[: m.start(3)] + b"utf-8" + body[m.end(3) :]
+    for mark, codec in _BOMS:
+        if body.startswith(mark):
+            text = body[len(mark) :].decode(codec, "replace")
+            break
+    else:
+        start = body[:4]
+        for prefix, codec in _WIDE_STARTS:
+            if start.startswith(prefix):
+                text = body.decode(codec, "replace")
+                break
+        else:
+            return body
+    data = text.encode("utf-8", "replace")
+    m = _DECLARED_ENCODING_RE.match(data)
+    if m is not None:
+        data = data[: m.start(3)] + b"utf-8" + data[m.end(3) :]
+    return _UTF8_BOM + data
+
+
+def _drop_invalid_char_refs(body: bytes) -> bytes:
+    """Remove numeric character references to characters XML forbids (NUL and most C0
+    controls, surrogates, U+FFFE/U+FFFF, beyond U+10FFFF).
+
+    One ``&#0;`` would make the XML parser give up on the whole document, and feedparser's
+    fallback parser crashes outright on a surrogate such as ``&#xD800;``: a single bad
+    reference must not cost the feed all its items. None of these characters could be shown
+    anyway (``clean_text`` removes them).
+    """
+    if b"&#" not in body:
+        return body
+    return _CHAR_REF_RE.sub(_keep_valid_char_ref, body)
+
+
+def _keep_valid_char_ref(m: re.Match[bytes]) -> bytes:
+    hexa, dec = m.group(1), m.group(2)
+    if hexa is None and dec is None:
+        return b""  # ESC, and the terminal sequence it starts
+    code = int(hexa, 16) if hexa is not None else int(dec)
+    if (
+        code in (0x9, 0xA, 0xD)
+        or 0x20 <= code <= 0xD7FF
+        or 0xE000 <= code <= 0xFFFD
+        or 0x10000 <= code <= 0x10FFFF
+    ):
+        return m.group(0)
+    return b""
 
 
 def find_feed_links(html: bytes | str, base_url: str) -> list[str]:
@@ -212,7 +303,7 @@ def _parse_xml_feed(body: bytes, url: str, charset: str | None, now: datetime) -
 
     return ParsedFeed(
         title=_plain(feed.get("title"), html=_is_html(feed.get("title_detail"))) or _host(url),
-        site_link=safe_url(_str(feed.get("link")), url, _WEB),
+        site_link=_web_link(_str(feed.get("link")), url),
         articles=tuple(articles),
         ttl_seconds=_ttl(feed),
         bozo_message=_bozo_message(result),
@@ -227,8 +318,12 @@ def _rss_article(entry: dict[str, Any], feed_url: str, now: datetime) -> ParsedA
         return dict.get(entry, key)
 
     raw_link = _str(get("link")).strip()
+    raw_guid = _str(get("id")).strip()
     # A permalink guid stands in for a missing <link>; "1234" is not a URL, so no base for it.
-    link = safe_url(raw_link, None if get("guidislink") else feed_url, _WEB)
+    # (feedparser sets guidislink for every guid without isPermaLink="false", even when the
+    # item has a <link> of its own: that one is resolved against the feed as usual.)
+    from_guid = bool(get("guidislink")) and raw_link == raw_guid
+    link = _web_link(raw_link, None if from_guid else feed_url)
 
     content_html = ""
     content_is_html = True
@@ -258,12 +353,8 @@ def _rss_article(entry: dict[str, Any], feed_url: str, now: datetime) -> ParsedA
     published = _utc(get("published_parsed"), now) or _utc(get("updated_parsed"), now)
     updated = _utc(get("updated_parsed"), now)
 
-    guid = _str(get("id")).strip()
-    if guid:
-        key = "g:" + _bounded(guid)
-    elif raw_link:
-        key = "l:" + _bounded(_absolute(raw_link, feed_url))
-    else:
+    key = _identity(raw_guid, raw_link, feed_url)
+    if key is None:
         date = _str(get("published")) or _str(get("updated"))
         key = _hash_key(raw_title, date, text)
 
@@ -353,7 +444,7 @@ def _parse_json_feed(data: dict[str, Any], url: str, now: datetime) -> ParsedFee
             articles.append(article)
     return ParsedFeed(
         title=_plain(_json_str(data.get("title")), html=False) or _host(url),
-        site_link=safe_url(_json_str(data.get("home_page_url")), url, _WEB),
+        site_link=_web_link(_json_str(data.get("home_page_url")), url),
         articles=tuple(articles),
         ttl_seconds=None,
         bozo_message=None,
@@ -365,7 +456,7 @@ def _json_article(
     item: dict[str, Any], feed_url: str, now: datetime, feed_author: str | None
 ) -> ParsedArticle:
     raw_link = _json_str(item.get("url")) or _json_str(item.get("external_url"))
-    link = safe_url(raw_link, feed_url, _WEB)
+    link = _web_link(raw_link, feed_url)
     content_html = _json_str(item.get("content_html"))
     content_text = _json_str(item.get("content_text"))
     summary = _json_str(item.get("summary"))
@@ -385,11 +476,8 @@ def _json_article(
 
     raw_id = item.get("id")
     guid = str(raw_id).strip() if isinstance(raw_id, (str, int)) else ""
-    if guid:
-        key = "g:" + _bounded(guid)
-    elif raw_link:
-        key = "l:" + _bounded(_absolute(raw_link, feed_url))
-    else:
+    key = _identity(guid, raw_link, feed_url)
+    if key is None:
         date = _json_str(item.get("date_published")) or _json_str(item.get("date_modified"))
         key = _hash_key(raw_title, date, text)
 
@@ -445,12 +533,25 @@ def _str(value: object) -> str:
 
 
 def _plain(value: object, *, html: bool = True) -> str:
-    """A one-line safe string from a title/name that may hold escaped HTML."""
+    """A one-line safe string from a title/name that may hold escaped HTML, at most
+    ``_MAX_LINE`` characters (cut at a word, marked with an ellipsis)."""
     if not isinstance(value, str) or not value:
         return ""
     if html and ("<" in value or "&" in value) and _TAG_OR_ENTITY_RE.search(value):
-        return normalise_ws(html_to_text(value))
-    return normalise_ws(clean_text(value))
+        line = normalise_ws(html_to_text(value))
+    else:
+        line = normalise_ws(clean_text(value))
+    if len(line) <= _MAX_LINE:
+        return line
+    cut = line[: _MAX_LINE - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut[-80:] else cut) + "…"
+
+
+def _web_link(href: str | None, base: str | None) -> str | None:
+    """An absolute http(s) link, or None (other schemes, no host, or absurdly long)."""
+    if href is not None and len(href) > _MAX_LINK:
+        return None
+    return safe_url(href, base, _WEB)
 
 
 def _title_from_text(text: str, max_words: int = 12, limit: int = 80) -> str:
@@ -478,6 +579,19 @@ def _utc(parsed: object, now: datetime) -> datetime | None:
 
 def _clamp(dt: datetime, now: datetime) -> datetime:
     return now if dt > now + _FUTURE_SLACK else dt
+
+
+def _identity(guid: str, link: str, feed_url: str) -> str | None:
+    """An item's key from its guid, else its link (None: neither). Control characters and
+    escape sequences are left out: a key is stored and may be shown, and an id with a terminal
+    escape in it identifies nothing better than the same id without."""
+    guid = clean_text(guid).strip() if guid else ""
+    if guid:
+        return "g:" + _bounded(guid)
+    link = clean_text(link).strip() if link else ""
+    if link:
+        return "l:" + _bounded(_absolute(link, feed_url))
+    return None
 
 
 def _hash_key(title: str, date: str, text: str) -> str:
