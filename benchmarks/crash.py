@@ -31,6 +31,10 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).parent))
+
+from procstat import alive, descendants, freeze, running
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -62,79 +66,6 @@ class Feeds(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:
         pass
-
-
-def descendants(pid: int) -> dict[int, str]:
-    """{pid: start time} of every live process below ``pid``."""
-    children: dict[int, list[tuple[int, str]]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if fields[0] != "Z":
-                children.setdefault(int(fields[1]), []).append((int(entry.name), fields[19]))
-    found: dict[int, str] = {}
-    todo = [pid]
-    while todo:
-        for child, started in children.get(todo.pop(), []):
-            if child not in found:
-                found[child] = started
-                todo.append(child)
-    return found
-
-
-def stop(pid: int) -> None:
-    """SIGSTOP ``pid`` and wait until it is stopped (the signal lands a moment later): a
-    stopped process starts no new process while its family is being listed."""
-    try:
-        os.kill(pid, signal.SIGSTOP)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            return
-        if state in ("T", "t", "Z", "X"):
-            return
-        time.sleep(0.001)
-
-
-def running(pid: int) -> bool:
-    """Is our child ``pid`` still running? (Unlike ``poll()`` this never reaps it, so its id
-    cannot be reused by another process while we are about to signal it.)"""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state not in ("Z", "X")
-
-
-def freeze(pid: int) -> dict[int, str]:
-    """Stop ``pid`` and every process below it, until none is left running to start another
-    (a fork server asked for a worker just before would fork it, and exit once ``pid`` dies,
-    leaving the worker with no parent to be found by). Returns the family: {pid: start}."""
-    stop(pid)
-    family: dict[int, str] = {}
-    while True:
-        found = descendants(pid)
-        new = {p: s for p, s in found.items() if p not in family}
-        if not new:
-            return family
-        for child in new:
-            stop(child)
-        family.update(new)
-
-
-def alive(pid: int, started: str) -> bool:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return False
-    return fields[0] != "Z" and fields[19] == started
 
 
 def snapshot(database: Path) -> tuple[str, set[tuple[int, str]], float]:
