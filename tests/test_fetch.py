@@ -39,23 +39,6 @@ RSS = "application/rss+xml"
 FAST = FetchLimits(connect_timeout=2, read_timeout=2, total_timeout=5)
 
 
-@pytest.fixture(scope="module")
-def shared_server() -> Iterator[HTTPServer]:
-    srv = HTTPServer(host="127.0.0.1", port=0, threaded=True)  # threaded: concurrency tests
-    srv.start()
-    yield srv
-    srv.clear()
-    if srv.is_running():
-        srv.stop()
-
-
-@pytest.fixture
-def server(shared_server: HTTPServer) -> Iterator[HTTPServer]:
-    shared_server.clear()
-    yield shared_server
-    shared_server.clear()
-
-
 async def fetch(url: str, limits: FetchLimits = FAST, **request: Any) -> FetchResponse:
     async with Fetcher(limits) as fetcher:
         return await fetcher.fetch(FetchRequest(url, **request))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import multiprocessing
 import socket
-from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -80,23 +79,6 @@ FURNITURE = [
     "Privacy",
     "Terms of use",
 ]
-
-
-@pytest.fixture(scope="module")
-def shared_server() -> Iterator[HTTPServer]:
-    srv = HTTPServer(host="127.0.0.1", port=0)
-    srv.start()
-    yield srv
-    srv.clear()
-    if srv.is_running():
-        srv.stop()
-
-
-@pytest.fixture
-def server(shared_server: HTTPServer) -> Iterator[HTTPServer]:
-    shared_server.clear()
-    yield shared_server
-    shared_server.clear()
 
 
 def page(name: str) -> bytes:

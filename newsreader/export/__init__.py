@@ -1,37 +1,4 @@
-"""Exporting articles out of newsreader: Markdown files with YAML front matter."""
+"""Exporting articles: Markdown files with YAML front matter (see :mod:`.markdown`)."""
 
-from __future__ import annotations
-
-from newsreader.export.markdown import (
-    DEFAULT_TEMPLATE,
-    ENTITY_STYLES,
-    TEMPLATE_FIELDS,
-    EntityStyle,
-    SaveError,
-    SaveFailure,
-    SaveReport,
-    default_save_dir,
-    escape_markdown,
-    file_name,
-    render_markdown,
-    save_article,
-    save_articles,
-    slugify,
-)
-
-__all__ = [
-    "DEFAULT_TEMPLATE",
-    "ENTITY_STYLES",
-    "TEMPLATE_FIELDS",
-    "EntityStyle",
-    "SaveError",
-    "SaveFailure",
-    "SaveReport",
-    "default_save_dir",
-    "escape_markdown",
-    "file_name",
-    "render_markdown",
-    "save_article",
-    "save_articles",
-    "slugify",
-]
+from newsreader.export.markdown import *  # noqa: F403
+from newsreader.export.markdown import __all__ as __all__
