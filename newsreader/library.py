@@ -19,10 +19,10 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from newsreader import config as cfg
-from newsreader.export import EntityStyle, SaveError, SaveReport, save_articles
 from newsreader.feeds import opml
 from newsreader.feeds.fetch import Fetcher, FetchLimits, FetchRequest
 from newsreader.feeds.fulltext import FullTextError, executor_extractor, fetch_full_text
@@ -45,6 +45,9 @@ from newsreader.nlp.regions import RegionMap
 from newsreader.nlp.related import RelatedIndex
 from newsreader.paths import Paths
 from newsreader.store import UNPLACED, Store
+
+if TYPE_CHECKING:  # the Markdown export (BeautifulSoup, markdownify) loads when first used
+    from newsreader.export import EntityStyle, SaveReport
 
 DEMO_DIR = Path(__file__).parent / "feeds" / "demo"
 
@@ -583,6 +586,8 @@ class Library:
         """Save articles as Markdown files (front matter, body, related stories). Raises
         LibraryError for a bad template or a folder that cannot be made; a single article that
         fails is in the report's failures, the others are saved."""
+        from newsreader.export import SaveError, save_articles
+
         settings = self.settings.save
         style = ENTITY_STYLE_NAMES[settings.entities]
         store = self._thread_store()

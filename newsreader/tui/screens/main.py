@@ -7,7 +7,7 @@ import webbrowser
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 from urllib.parse import urlsplit
 
 from textual import on, work
@@ -22,7 +22,6 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
-from newsreader.export import SaveReport
 from newsreader.feeds.poller import FeedFinished, FeedStarted
 from newsreader.library import AnalysisProgress, Library, LibraryError, LibraryEvent, ListView
 from newsreader.models import Article, ArticleFilter, RefreshSummary
@@ -42,6 +41,9 @@ from newsreader.tui.widgets.feed_list import FeedList, feed_failing
 from newsreader.tui.widgets.reader import ArticleReader
 from newsreader.tui.widgets.region_list import RegionFilter, RegionList, RegionRows
 from newsreader.tui.widgets.status_line import StatusLine
+
+if TYPE_CHECKING:
+    from newsreader.export import SaveReport
 
 Severity = Literal["information", "warning", "error"]
 RELOAD_DELAY = 0.3  # seconds: new articles during a refresh are merged in at most this often

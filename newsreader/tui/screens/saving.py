@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -14,10 +14,12 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import ProgressBar, Static
 
-from newsreader.export import SaveReport
 from newsreader.tui.text import safe_line
 
-Save = Callable[[Callable[[int], None]], SaveReport]
+if TYPE_CHECKING:  # the export module loads only when something is saved
+    from newsreader.export import SaveReport
+
+Save = Callable[[Callable[[int], None]], "SaveReport"]
 
 
 def summary_text(report: SaveReport, folder: Path, total: int) -> Content:
@@ -38,7 +40,7 @@ def summary_text(report: SaveReport, folder: Path, total: int) -> Content:
     return Content("\n").join(lines)
 
 
-class SavingScreen(ModalScreen[SaveReport | None]):
+class SavingScreen(ModalScreen["SaveReport | None"]):
     DEFAULT_CSS = """
     SavingScreen { align: center middle; }
     SavingScreen > Vertical {
