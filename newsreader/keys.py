@@ -49,6 +49,20 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "entities", "E", "Entities of the article (enter filters by one)", "entities", "Entities"
     ),
+    Command(
+        "related_next",
+        "right_square_bracket",
+        "Next related story in the strip under the reader (enter opens it)",
+        "related_next",
+    ),
+    Command(
+        "related_previous",
+        "left_square_bracket",
+        "Previous related story in the strip",
+        "related_previous",
+    ),
+    Command("history_back", "backspace,b", "Back to the article read before", "history_back"),
+    Command("group_stories", "c", "Group the list by story (one row per story)", "group_stories"),
     *(
         Command(
             f"region_{n}",
@@ -74,6 +88,8 @@ _KEY_NAMES = {
     "slash": "/",
     "plus": "+",
     "question_mark": "?",
+    "left_square_bracket": "[",
+    "right_square_bracket": "]",
     "escape": "esc",
     "pagedown": "pgdn",
     "pageup": "pgup",

@@ -14,7 +14,8 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, replace
@@ -39,10 +40,11 @@ from newsreader.models import (
     FeedSource,
     RefreshSummary,
     RelatedItem,
+    Story,
 )
 from newsreader.nlp.analysis import ANALYSER_VERSION
 from newsreader.nlp.regions import RegionMap
-from newsreader.nlp.related import RelatedIndex
+from newsreader.nlp.related import STORY_SCORE, RelatedIndex
 from newsreader.paths import Paths
 from newsreader.store import UNPLACED, Store
 
@@ -77,6 +79,7 @@ ENTITY_STYLE_NAMES: dict[str, EntityStyle] = {
     "plain": "plain",
 }
 ANALYSIS_BATCH = 200
+STORY_HITS = 32  # related articles looked at for a story's coverage
 ANALYSE_ALONG_UP_TO = 20  # feeds: a refresh of more defers analysis until all are stored
 
 
@@ -339,7 +342,8 @@ class Library:
                     self._refreshing -= 1
                     self._wake_analysis()
             ret = self.settings.retention
-            await asyncio.to_thread(writer.prune, ret.max_age_days, ret.max_per_feed)
+            removed = await asyncio.to_thread(writer.prune, ret.max_age_days, ret.max_per_feed)
+            self._index_removed(removed)
             if analysis is not None:
                 summary.analysed = await analysis
             summary.analysed_seconds = round(time.time() - started, 3)
@@ -542,6 +546,12 @@ class Library:
                 self._index = index
             return self._index
 
+    def _index_removed(self, ids: Sequence[int]) -> None:
+        """Articles removed by retention leave the related-stories index too."""
+        if self._index is not None:
+            for article_id in ids:
+                self._index.remove(article_id)
+
     def _index_analysed(self, ids: Sequence[int]) -> None:
         if self._index is not None:
             for row in self._thread_store().related_rows(ids):
@@ -554,27 +564,107 @@ class Library:
         if article_id not in index:
             return []
         store = self._thread_store()
-        out: list[RelatedItem] = []
+        regions = self._feed_regions(store)
+        copies = [
+            self._related_item(store, regions, i, 1.0, ()) for i in index.duplicates(article_id)
+        ]
+        hits = [
+            self._related_item(store, regions, hit.id, round(hit.score, 4), hit.also)
+            for hit in index.related(article_id, k)
+        ]
+        return [replace(c, duplicate=True) for c in copies if c is not None] + [
+            h for h in hits if h is not None
+        ]
 
-        def item(i: int, score: float, duplicate: bool, also: Sequence[int]) -> None:
-            article = store.article(i)
-            if article is None:  # removed by retention since the index was built
+    def story(self, article_id: int, k: int = 6) -> Story | None:
+        """What the related-stories strip shows for an article: the ``k`` best related entries,
+        the other feeds carrying this very copy, and how many sources carry the story per
+        declared source region. ``None`` while the article is not indexed (not analysed yet).
+
+        Call it off the event loop: the first call builds the index from the cache.
+        """
+        index = self.related_index()
+        if article_id not in index:
+            return None
+        store = self._thread_store()
+        copies = index.duplicates(article_id)
+        hits = index.related(article_id, STORY_HITS)
+        carrying = [article_id, *copies]
+        carrying += [i for h in hits if h.score >= STORY_SCORE for i in (h.id, *h.also)]
+        rows = store.article_rows(carrying)
+        regions = self._feed_regions(store)
+        per_region = Counter(regions.get(f) for f in {r.feed_id for r in rows.values()})
+        coverage = sorted(per_region.items(), key=lambda c: (c[0] is None, -c[1], c[0] or ""))
+        own = rows.get(article_id)
+        copy_feeds = [
+            rows[i].feed_title
+            for i in copies
+            if i in rows and (own is None or rows[i].feed_id != own.feed_id)
+        ]
+        items = [
+            self._related_item(store, regions, hit.id, round(hit.score, 4), hit.also)
+            for hit in hits[:k]
+        ]
+        return Story(
+            article_id=article_id,
+            related=tuple(item for item in items if item is not None),
+            copies=tuple(dict.fromkeys(copy_feeds)),
+            coverage=tuple(coverage),
+        )
+
+    def story_groups(
+        self, ids: Sequence[int], first: int = 500
+    ) -> Iterator[tuple[list[int], dict[int, tuple[int, int]]]]:
+        """Group ``ids`` (newest first) by story, for the list's one-row-per-story view.
+
+        Yields ``(rows, stories)`` for a growing prefix of ``ids`` (``first`` ids, then four
+        times as many each step) so a long list can be shown as it is grouped: ``rows`` has the
+        newest article of each story in the prefix, then the ids not grouped yet; ``stories``
+        maps each row of a story of several articles to (articles, distinct sources). Call it
+        off the event loop: an article's first grouping costs about a millisecond.
+        """
+        index = self.related_index()
+        size = min(first, len(ids))
+        while True:
+            groups = index.stories(ids[:size])
+            feeds = index.feeds(i for g in groups if len(g) > 1 for i in g)
+            rows = [g[0] for g in groups]
+            stories = {
+                g[0]: (len(g), len({feeds.get(i, -i) for i in g})) for g in groups if len(g) > 1
+            }
+            yield [*rows, *ids[size:]], stories
+            if size >= len(ids):
                 return
-            feeds = [a.feed_title for a in (store.article(j) for j in also) if a is not None]
-            out.append(
-                RelatedItem(
-                    id=i, title=article.title, feed_title=article.feed_title, link=article.link,
-                    when=article.when, score=score, duplicate=duplicate,
-                    also_in=tuple(dict.fromkeys(feeds)),
-                    regions=tuple(r.name for r in article.regions),
-                )
-            )  # fmt: skip
+            size = min(len(ids), size * 4)
 
-        for dup in index.duplicates(article_id):
-            item(dup, 1.0, True, ())
-        for hit in index.related(article_id, k):
-            item(hit.id, round(hit.score, 4), False, hit.also)
-        return out
+    @staticmethod
+    def _feed_regions(store: Store) -> dict[int, str | None]:
+        return {f.id: f.region for f in store.feeds(with_counts=False)}
+
+    @staticmethod
+    def _related_item(
+        store: Store,
+        regions: dict[int, str | None],
+        article_id: int,
+        score: float,
+        also: Sequence[int],
+    ) -> RelatedItem | None:
+        article = store.article(article_id)
+        if article is None:  # removed by retention since the index was built
+            return None
+        others = store.article_rows(also)
+        feeds = [
+            others[i].feed_title
+            for i in also
+            if i in others and others[i].feed_id != article.feed_id
+        ]
+        return RelatedItem(
+            id=article_id, title=article.title, feed_title=article.feed_title,
+            link=article.link, when=article.when, score=score,
+            also_in=tuple(dict.fromkeys(feeds)),
+            regions=tuple(r.name for r in article.regions),
+            source_region=regions.get(article.feed_id),
+        )  # fmt: skip
 
     def save_articles(
         self,

@@ -284,3 +284,23 @@ class RelatedItem:
     duplicate: bool = False  # near-duplicate of the article itself (the same copy)
     also_in: tuple[str, ...] = ()  # other feeds carrying a near-duplicate of this entry
     regions: tuple[str, ...] = ()
+    source_region: str | None = None  # the declared region of the entry's feed
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """An article's story as the related-stories strip shows it.
+
+    ``related`` are the best other articles (near-duplicates of one another collapsed into one
+    entry); ``copies`` the feeds carrying this very copy; ``coverage`` how many distinct sources
+    carry the story per declared source region, most first (``None``: the feed declares none).
+    """
+
+    article_id: int
+    related: tuple[RelatedItem, ...] = ()
+    copies: tuple[str, ...] = ()
+    coverage: tuple[tuple[str | None, int], ...] = ()
+
+    @property
+    def sources(self) -> int:
+        return sum(n for _, n in self.coverage)

@@ -13,7 +13,7 @@ import pytest
 from pytest_textual_snapshot import SVGImageExtension
 from syrupy.assertion import SnapshotAssertion
 from syrupy.location import PyTestLocation
-from test_tui_support import NOW, fixture_library, world_library
+from test_tui_support import NOW, fixture_library, stories_library, world_library
 from textual.pilot import Pilot
 
 from newsreader.library import Library
@@ -121,5 +121,22 @@ def test_entity_panel(snap_compare: SnapCompare, tmp_path: Path) -> None:
 
     try:
         assert snap_compare(make_app(lib), terminal_size=(120, 40), run_before=open_panel)
+    finally:
+        lib.close()
+
+
+def test_related_strip(snap_compare: SnapCompare, tmp_path: Path) -> None:
+    """An earthquake told by four feeds: coverage by region and the cards, the second selected."""
+    lib = stories_library(tmp_path)
+
+    async def open_quake(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("j", "j", "enter")
+        await settle(pilot)
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        await pilot.pause()
+
+    try:
+        assert snap_compare(make_app(lib), terminal_size=(120, 40), run_before=open_quake)
     finally:
         lib.close()

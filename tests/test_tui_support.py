@@ -190,7 +190,9 @@ def test_fixture_library_is_frozen_in_time(tmp_path: Path) -> None:
 
 # Original articles naming people, groups and places, for the entity and region tests:
 # (feed title, url path, declared region, [(title, hours ago, paragraphs)])
-WORLD: tuple[tuple[str, str, str | None, list[tuple[str, int, tuple[str, ...]]]], ...] = (
+Feeds = tuple[tuple[str, str, str | None, list[tuple[str, int, tuple[str, ...]]]], ...]
+
+WORLD: Feeds = (
     (
         "Frontier Wire",
         "/frontier.xml",
@@ -249,13 +251,19 @@ WORLD: tuple[tuple[str, str, str | None, list[tuple[str, int, tuple[str, ...]]]]
 
 def world_library(tmp_path: Path) -> Library:
     """A small analysed cache: entities and story regions stored, as after a refresh."""
-    sources = [FeedSource(base, title=t, region=r) for t, base, r, _ in WORLD]
+    return analysed_library(tmp_path, WORLD)
+
+
+def analysed_library(tmp_path: Path, feeds: Feeds) -> Library:
+    """A cache of ``feeds`` (title, url path, declared region, items), analysed as after a
+    refresh: entities, regions and related-stories features stored."""
     sources = [
-        FeedSource("http://127.0.0.1:9" + s.url, title=s.title, region=s.region) for s in sources
+        FeedSource("http://127.0.0.1:9" + path, title=title, region=region)
+        for title, path, region, _ in feeds
     ]
     library = Library.open(make_paths(tmp_path, sources), write_defaults=False)
     checked = (NOW - timedelta(minutes=10)).timestamp()
-    for (title, path, _, items), source in zip(WORLD, sources, strict=True):
+    for (title, path, _, items), source in zip(feeds, sources, strict=True):
         feed = library.store.feed_by_url(source.url)
         assert feed is not None
         articles = tuple(
@@ -277,3 +285,103 @@ def world_library(tmp_path: Path) -> Library:
         library.store.save_refresh(feed.id, state, ParsedFeed(title, None, articles), now=checked)
     library.analyse_now(library.store.unanalysed_ids(1))
     return library
+
+
+# Original articles for the related-stories strip: one earthquake told by four feeds (two of them
+# carry the same wire copy), a rate decision told by two, and the same kinds of event elsewhere.
+WIRE_QUAKE = (
+    "A magnitude 6.7 earthquake struck off the coast of Mindanao early on Tuesday, killing at least four people in Davao Oriental and damaging a bridge near Mati, the Philippine seismology agency Phivolcs said. A tsunami warning for the eastern coast was lifted two hours later.",
+    "Phivolcs director Teresito Bacolcol said aftershocks were likely for several days and asked residents of Mati and Baganga to stay out of damaged buildings.",
+)
+STORIES: Feeds = (
+    (
+        "Harbour Wire",
+        "/harbour.xml",
+        "Asia",
+        [
+            (
+                "Quake of magnitude 6.7 off Mindanao kills four in Davao Oriental",
+                3,
+                (
+                    "At least four people died in Davao Oriental when a magnitude 6.7 earthquake "
+                    "struck off Mindanao before dawn, Phivolcs said. A bridge near Mati cracked and "
+                    "schools in Baganga were closed.",
+                    "Phivolcs lifted its tsunami warning for the eastern seaboard after two hours. "
+                    "Director Teresito Bacolcol warned of aftershocks.",
+                ),
+            ),
+            (
+                "Manila port handles record container volume in October",
+                10,
+                (
+                    "The Manila International Container Terminal handled a record volume in "
+                    "October, its operator said, citing strong imports before Christmas.",
+                ),
+            ),
+        ],
+    ),
+    (
+        "Continental Post",
+        "/continental.xml",
+        "Europe",
+        [
+            (
+                "Four dead as strong Mindanao earthquake damages bridge near Mati",
+                4,
+                (
+                    "A strong earthquake of magnitude 6.7 off Mindanao in the Philippines killed "
+                    "four people and damaged a bridge near Mati in Davao Oriental, Phivolcs said.",
+                    "A tsunami warning was lifted; Teresito Bacolcol of Phivolcs said aftershocks "
+                    "could follow.",
+                ),
+            ),
+            (
+                "Norges Bank keeps its key rate at 4.25 percent",
+                5,
+                (
+                    "Norway's central bank Norges Bank held its policy rate at 4.25 percent on "
+                    "Thursday and said a first cut could come in March, Governor Ida Wolden Bache "
+                    "told reporters in Oslo.",
+                ),
+            ),
+        ],
+    ),
+    (
+        "Global Dispatch",
+        "/global.xml",
+        None,
+        [
+            ("Magnitude 6.7 earthquake strikes off Mindanao, four dead", 2, WIRE_QUAKE),
+            (
+                "Norway holds rates at 4.25% and signals a cut in March",
+                6,
+                (
+                    "Norges Bank left its key rate unchanged at 4.25 percent, Governor Ida Wolden "
+                    "Bache said in Oslo, adding that the bank expected to lower it in March.",
+                ),
+            ),
+        ],
+    ),
+    (
+        "Atlantic Daily",
+        "/atlantic.xml",
+        "North America",
+        [
+            ("Magnitude 6.7 earthquake strikes off Mindanao, four dead", 2, WIRE_QUAKE),
+            (
+                "Magnitude 6.1 earthquake shakes Antofagasta in northern Chile",
+                7,
+                (
+                    "A magnitude 6.1 earthquake shook Antofagasta in northern Chile on Monday "
+                    "evening, Chile's seismology centre said. No damage was reported and the "
+                    "navy ruled out a tsunami.",
+                ),
+            ),
+        ],
+    ),
+)
+
+
+def stories_library(tmp_path: Path) -> Library:
+    """An analysed cache where one story is told by several feeds (see ``STORIES``)."""
+    return analysed_library(tmp_path, STORIES)

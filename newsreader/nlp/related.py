@@ -470,6 +470,11 @@ class RelatedIndex:
                 self._kill(slot)
                 self._settle()
 
+    def feeds(self, ids: Iterable[int]) -> dict[int, int]:
+        """The feed of each indexed id among ``ids``."""
+        with self._lock:
+            return {i: self._feed[self._slot[i]] for i in ids if i in self._slot}
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._slot)

@@ -797,24 +797,33 @@ class Store:
         with self.transaction() as cur:
             cur.execute("UPDATE articles SET starred = ? WHERE id = ?", (int(starred), article_id))
 
-    def prune(self, max_age_days: int, max_per_feed: int, now: float | None = None) -> int:
-        """Apply retention; starred articles are always kept. Returns how many were removed."""
+    def prune(self, max_age_days: int, max_per_feed: int, now: float | None = None) -> list[int]:
+        """Apply retention; starred articles are always kept. Returns the ids removed."""
         now = time.time() if now is None else now
-        removed = 0
+        removed: list[int] = []
         with self.transaction() as cur:
             if max_age_days > 0:
-                removed += cur.execute(
-                    "DELETE FROM articles WHERE starred = 0 AND sort_time < ? AND first_seen < ?",
-                    (now - max_age_days * 86400, now - max_age_days * 86400),
-                ).rowcount
+                cutoff = now - max_age_days * 86400
+                removed += [
+                    r[0]
+                    for r in cur.execute(
+                        "DELETE FROM articles WHERE starred = 0 AND sort_time < ? "
+                        "AND first_seen < ? RETURNING id",
+                        (cutoff, cutoff),
+                    )
+                ]
             if max_per_feed > 0:
-                removed += cur.execute(
-                    """DELETE FROM articles WHERE id IN (
-                         SELECT id FROM (
-                           SELECT id, starred, row_number() OVER (
-                             PARTITION BY feed_id ORDER BY sort_time DESC, id DESC) AS n
-                           FROM articles)
-                         WHERE n > ? AND starred = 0)""",
-                    (max_per_feed,),
-                ).rowcount
+                removed += [
+                    r[0]
+                    for r in cur.execute(
+                        """DELETE FROM articles WHERE id IN (
+                             SELECT id FROM (
+                               SELECT id, starred, row_number() OVER (
+                                 PARTITION BY feed_id ORDER BY sort_time DESC, id DESC) AS n
+                               FROM articles)
+                             WHERE n > ? AND starred = 0)
+                           RETURNING id""",
+                        (max_per_feed,),
+                    )
+                ]
         return removed

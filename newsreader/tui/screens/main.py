@@ -20,7 +20,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from newsreader.feeds.poller import FeedFinished, FeedStarted
 from newsreader.library import AnalysisProgress, Library, LibraryError, LibraryEvent, ListView
@@ -40,12 +40,14 @@ from newsreader.tui.widgets.article_list import ArticleList
 from newsreader.tui.widgets.feed_list import FeedList, feed_failing
 from newsreader.tui.widgets.reader import ArticleReader
 from newsreader.tui.widgets.region_list import RegionFilter, RegionList, RegionRows
+from newsreader.tui.widgets.related_strip import RelatedStrip
 from newsreader.tui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
     from newsreader.export import SaveReport
 
 Severity = Literal["information", "warning", "error"]
+History = Literal["clear", "push", "keep"]
 RELOAD_DELAY = 0.3  # seconds: new articles during a refresh are merged in at most this often
 HEAD_ROWS = 200  # rows queried at once when the filter changes; the rest follow in a thread
 
@@ -58,6 +60,10 @@ class MainScreen(Screen[None]):
     HORIZONTAL_BREAKPOINTS = [  # noqa: RUF012
         (0, "-narrow"),
         (100, "-wide"),
+    ]
+    VERTICAL_BREAKPOINTS = [  # noqa: RUF012
+        (0, "-short"),
+        (30, "-tall"),
     ]
     BINDINGS: ClassVar[list[BindingType]] = [*bindings()]
 
@@ -87,6 +93,10 @@ class MainScreen(Screen[None]):
         self.refreshing = False
         self._reload_timer: Timer | None = None
         self._merged_new = 0
+        self.history: list[int] = []
+        """Articles read before the open one, walking related stories (backspace goes back)."""
+        self.by_story = False
+        """One row per story in the list (``c``)."""
 
     # --- layout ---------------------------------------------------------------------------
 
@@ -103,6 +113,7 @@ class MainScreen(Screen[None]):
                 yield ArticleReader(
                     self.now, max_width=self.library.settings.ui.max_width, id="reader"
                 )
+                yield RelatedStrip(self.now, id="related")
         yield StatusLine(self.now, id="status")
         yield Footer()
 
@@ -113,6 +124,10 @@ class MainScreen(Screen[None]):
     @property
     def reader(self) -> ArticleReader:
         return self.query_one("#reader", ArticleReader)
+
+    @property
+    def strip(self) -> RelatedStrip:
+        return self.query_one("#related", RelatedStrip)
 
     @property
     def feed_list(self) -> FeedList:
@@ -143,6 +158,13 @@ class MainScreen(Screen[None]):
         if self.refresh_on_start:
             self.start_refresh(force=False)
         self.set_timer(0.2, self.analyse_backlog)
+        self.set_timer(0.5, self.build_related_index)
+
+    @work(thread=True, exclusive=True, group="related-index", exit_on_error=False)
+    def build_related_index(self) -> None:
+        """Load the related-stories index in the background (about 1.5 s at 100k articles), so
+        the first strip doesn't wait for it."""
+        self.library.related_index()
 
     @work(exclusive=True, group="analysis", exit_on_error=False)
     async def analyse_backlog(self) -> None:
@@ -182,6 +204,8 @@ class MainScreen(Screen[None]):
             label += f" · mentions {self.entity[1]}"
         if self.search:
             label += f" · search: {self.search}"
+        if self.by_story:
+            label += " · by story"
         return label
 
     # --- regions ----------------------------------------------------------------------------
@@ -254,25 +278,44 @@ class MainScreen(Screen[None]):
             return
         articles = self.articles
         articles.empty_message = self.empty_message()
-        articles.set_ids(self.library.article_ids(flt, limit=HEAD_ROWS))
+        if not self.by_story:
+            articles.set_ids(self.library.article_ids(flt, limit=HEAD_ROWS))
         self.status.filter_label = self.filter_label()
         self.reload_in_background()
 
     @work(thread=True, exclusive=True, group="merge", exit_on_error=False)
     def reload_in_background(self) -> None:
         """The same, with the queries on a worker thread (new articles during a refresh)."""
-        flt = self.filter
+        flt, by_story = self.filter, self.by_story
         view = self.library.view(flt)
-        self.app.call_from_thread(self._apply_view, flt, view, keep=True)
+        if not by_story:
+            self.app.call_from_thread(self._apply_view, flt, view, keep=True)
+            return
+        worker = get_current_worker()
+        for rows, stories in self.library.story_groups(view.ids):
+            if worker.is_cancelled:
+                return
+            grouped = replace(view, ids=rows)
+            self.app.call_from_thread(self._apply_view, flt, grouped, keep=True, stories=stories)
 
-    def _apply_view(self, flt: ArticleFilter, view: ListView, *, keep: bool) -> None:
-        if flt != self.filter:
+    def _apply_view(
+        self,
+        flt: ArticleFilter,
+        view: ListView,
+        *,
+        keep: bool,
+        stories: dict[int, tuple[int, int]] | None = None,
+    ) -> None:
+        if flt != self.filter or (stories is not None) != self.by_story:
             return  # the filter changed while we were querying; that change reloaded already
+        if self.by_story and stories is None:
+            self.reload_in_background()  # the list needs grouping first
+            return
         feeds, ids, total, unread = view.feeds, view.ids, view.total, view.unread
         self.feed_list.set_feeds(feeds)
         articles = self.articles
         articles.empty_message = self.empty_message()
-        articles.set_ids(ids, keep=articles.selected_id if keep else None)
+        articles.set_ids(ids, keep=articles.selected_id if keep else None, stories=stories)
         status = self.status
         status.total, status.unread = total, unread
         status.filter_label = self.filter_label()
@@ -331,16 +374,31 @@ class MainScreen(Screen[None]):
     def search_submitted(self) -> None:
         self.articles.focus()
 
-    def open_article(self, article_id: int) -> None:
+    def open_article(self, article_id: int, *, history: History = "clear") -> None:
+        """Show an article in the reader and ask for its related stories (on a thread: the
+        strip never delays the reader). ``history``: a fresh trail (opened from the list), one
+        more step along related stories (``push``), or a step back (``keep``)."""
         article = self.library.article(article_id)
         if article is None:
             return
+        shown = self.reader.article
+        if history == "clear":
+            self.history.clear()
+        elif history == "push" and shown is not None and shown.id != article_id:
+            self.history.append(shown.id)
         self.reader.article = article
+        self.strip.expect(article_id)
+        self.load_story(article_id)
         if not article.read:
             self.set_read(article_id, article.feed_id, True)
         if self.has_class("-narrow"):
             self.reading = True
             self.reader.focus()
+
+    @work(thread=True, exclusive=True, group="story", exit_on_error=False)
+    def load_story(self, article_id: int) -> None:
+        story = self.library.story(article_id)
+        self.app.call_from_thread(self.strip.show, article_id, story)
 
     def set_read(self, article_id: int, feed_id: int, read: bool) -> None:
         """Mark one article and update every count on screen at once (no re-query)."""
@@ -415,11 +473,14 @@ class MainScreen(Screen[None]):
         shown = self.reader.article
         if shown is not None and not shown.analysed:
             self.reader.article = self.library.article(shown.id)
+            self.load_story(shown.id)
 
     @on(RefreshFinished)
     def refresh_finished(self, event: RefreshFinished) -> None:
         self._end_refresh()
         self.status.last_refresh = self.now()
+        if self.reader.article is not None:
+            self.load_story(self.reader.article.id)  # new articles may cover its story
         self.reload_in_background()
         self.reload_regions()
         self._reload_feed_status()
@@ -778,6 +839,38 @@ class MainScreen(Screen[None]):
         self.reading = False
         self.reload(keep=True)
         self.articles.focus()
+
+    # --- related stories ------------------------------------------------------------------
+
+    def action_related_next(self) -> None:
+        self._move_along_strip(1)
+
+    def action_related_previous(self) -> None:
+        self._move_along_strip(-1)
+
+    def _move_along_strip(self, step: int) -> None:
+        if self.reader.article is None:
+            self.notify("Open an article first.", timeout=2)
+        elif self.strip.move(step):
+            self.strip.focus()
+        else:
+            self.notify("No related stories for this article.", timeout=2)
+
+    @on(RelatedStrip.Opened)
+    def related_opened(self, event: RelatedStrip.Opened) -> None:
+        self.open_article(event.article_id, history="push")
+
+    def action_history_back(self) -> None:
+        if not self.history:
+            self.notify("No earlier article to go back to.", timeout=2)
+            return
+        self.open_article(self.history.pop(), history="keep")
+
+    def action_group_stories(self) -> None:
+        self.by_story = not self.by_story
+        self.reload(keep=False)
+        if self.by_story:
+            self.notify("One row per story (c again: one per article).", timeout=3)
 
     # --- region keys -----------------------------------------------------------------------
 

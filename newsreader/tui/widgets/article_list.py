@@ -99,6 +99,7 @@ class ArticleList(ScrollView, can_focus=True):
         self._now = now
         self._ids: list[int] = []
         self._rows: OrderedDict[int, ArticleRow] = OrderedDict()
+        self._stories: dict[int, tuple[int, int]] = {}
 
     # --- data in --------------------------------------------------------------------------
 
@@ -112,11 +113,22 @@ class ArticleList(ScrollView, can_focus=True):
             return self._ids[self.cursor]
         return None
 
-    def set_ids(self, ids: list[int], *, keep: int | None = None) -> None:
+    def set_ids(
+        self,
+        ids: list[int],
+        *,
+        keep: int | None = None,
+        stories: dict[int, tuple[int, int]] | None = None,
+    ) -> None:
         """Show a new list of ids. With ``keep``, that article stays selected and stays where it
-        was on screen: rows arriving above it shift the scroll by as many rows."""
+        was on screen: rows arriving above it shift the scroll by as many rows.
+
+        ``stories`` (the list grouped by story) maps a row standing for several articles to
+        (articles, distinct sources), shown in place of its source.
+        """
         old_index = self.cursor
         self._ids = ids
+        self._stories = stories or {}
         self._rows.clear()
         self.virtual_size = Size(0, len(ids))
         new_index = 0
@@ -253,7 +265,12 @@ class ArticleList(ScrollView, can_focus=True):
             Segment(" ", base),
         ]
         if source_width:
-            segments.append(Segment(_fit(safe_line(row.feed_title), source_width), muted))
+            story = self._stories.get(row.id)
+            if story is None:
+                source = safe_line(row.feed_title)
+            else:
+                source = f"{story[0]} articles · {story[1]} source{'s' if story[1] != 1 else ''}"
+            segments.append(Segment(_fit(source, source_width), muted))
             segments.append(Segment(" ", base))
         segments.append(Segment(age, age_style))
         return Strip(segments).adjust_cell_length(width, base)
