@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from newsreader import __version__
 from newsreader.config import ConfigError
 from newsreader.library import Library, LibraryError
 from newsreader.models import (
@@ -39,12 +38,25 @@ def iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+class VersionAction(argparse.Action):
+    """``--version``, reading the installed version only when asked (it is slow to import)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        import newsreader
+
+        print(f"newsreader {newsreader.__version__}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="newsreader",
         description="A terminal news reader. With no command, starts the app.",
     )
-    parser.add_argument("--version", action="version", version=f"newsreader {__version__}")
+    parser.add_argument("--version", action=VersionAction)
     parser.add_argument("--config", type=Path, metavar="PATH", help="config file to use")
     parser.add_argument("--data-dir", type=Path, metavar="DIR", help="where the cache lives")
     parser.add_argument(
