@@ -35,6 +35,7 @@ class RefreshSettings:
     read_timeout: float = 20.0
     timeout: float = 30.0
     max_body_mb: float = 20.0
+    parse_timeout: float = 20.0  # seconds to read one feed's body; 0: no limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +95,8 @@ read_timeout = 20
 timeout = 30
 # A feed larger than this many megabytes (after decompression) is refused.
 max_body_mb = 20
+# Seconds to read (parse) one feed; a feed that takes longer is skipped with an error.
+parse_timeout = 20
 
 [retention]
 # Articles older than this many days are removed (0 keeps them forever).

@@ -16,7 +16,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -27,7 +27,7 @@ from newsreader import config as cfg
 from newsreader.feeds import opml
 from newsreader.feeds.fetch import Fetcher, FetchLimits, FetchRequest
 from newsreader.feeds.fulltext import FullTextError, executor_extractor, fetch_full_text
-from newsreader.feeds.ingest import EnrichJob, enrich
+from newsreader.feeds.ingest import EnrichJob, WorkerPool, enrich
 from newsreader.feeds.parse import NotAFeedError, find_feed_links, parse_feed
 from newsreader.feeds.poller import FeedFinished, Poller, RefreshEvent
 from newsreader.models import (
@@ -111,13 +111,15 @@ def _exit_with(owner: int) -> None:
             pass
 
 
-def make_parse_pool(workers: int | None = None) -> Executor:
+def make_parse_pool(workers: int | None = None) -> WorkerPool:
     # forkserver: workers start from a clean process, never a fork of a threaded UI.
+    # A WorkerPool: a worker that dies (OOM killer, a crash, a feed stuck past its time limit)
+    # costs the job that killed it, not every job in flight and every one after.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["newsreader.feeds.ingest"])
-    return ProcessPoolExecutor(
+    return WorkerPool(
         max_workers=workers or parse_workers(),
-        mp_context=context,
+        context=context,
         initializer=_start_worker,
         initargs=(os.getpid(),),
     )
@@ -330,6 +332,7 @@ class Library:
                     fetcher,
                     self._parse_pool(),
                     interval_seconds=self.settings.refresh.interval_minutes * 60,
+                    parse_timeout=self.settings.refresh.parse_timeout,
                     on_event=relay,
                     on_moved=self._feed_moved,
                 )
@@ -522,7 +525,9 @@ class Library:
                     parse_feed, response.body, found, content_type=response.content_type
                 )
             except NotAFeedError as exc:
-                links = find_feed_links(response.body, found)
+                # relative feed links are relative to where the page really came from
+                page = response.final_url or found
+                links = find_feed_links(response.body, page)
                 if not links:
                     raise LibraryError(f"could not add {url}: {exc}") from exc
                 return links[0]

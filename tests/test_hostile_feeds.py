@@ -14,8 +14,14 @@ Three levels:
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
+import multiprocessing
+import os
+import signal
 import sqlite3
+import sys
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -31,8 +37,20 @@ from werkzeug import Request, Response
 
 from newsreader.cli import main
 from newsreader.feeds.content import html_to_blocks
+from newsreader.feeds.fetch import Fetcher, FetchLimits
+from newsreader.feeds.ingest import (
+    ParseTimeout,
+    WorkerDied,
+    WorkerPool,
+    ingest,
+    time_limit,
+)
 from newsreader.feeds.parse import NotAFeedError, parse_feed
-from newsreader.models import ParsedFeed
+from newsreader.feeds.poller import FeedFinished, Poller
+from newsreader.models import FeedSource, ParsedFeed, RefreshSummary
+from newsreader.store import Store
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
 
 HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
 URL = "https://tidewater.example/feed.xml"
@@ -42,6 +60,9 @@ CANARY = "TIDEWATER-SECRET-7f3a91"  # what the secret file holds; must never com
 EMPTY = "empty response: the server sent no content"
 JUNK = "not a feed: could not read it as RSS, Atom or JSON Feed"
 HTML = "not a feed: this is an HTML page"
+HTML_NO_FEED = (
+    f"{HTML}, and it links to no feed (newsreader add finds the feed of a page that links to one)"
+)
 WARNING = "The harbour board met on Tuesday."  # the body of the fixtures' ordinary items
 
 _BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
@@ -160,25 +181,27 @@ EXPECTED: dict[str, Expect] = {
     "nul_only.bin": refused(EMPTY),
     # an HTML page instead of a feed
     "html_with_alternate.html": refused(
-        f"{HTML} (it links to a feed at https://tidewater.example/feeds/all.xml)",
+        f"{HTML} (it links to a feed at https://tidewater.example/feeds/all.xml: "
+        "newsreader add https://tidewater.example/feeds/all.xml subscribes to it)",
         "https://tidewater.example/feeds/all.xml",
     ),
     "xhtml_page.xhtml": refused(
-        f"{HTML} (it links to a feed at https://tidewater.example/atom)",
+        f"{HTML} (it links to a feed at https://tidewater.example/atom: "
+        "newsreader add https://tidewater.example/atom subscribes to it)",
         "https://tidewater.example/atom",
     ),
-    "html_without_alternate.html": refused(HTML),
-    "html_with_unsafe_alternate.html": refused(HTML),  # javascript:/file: feeds are no feeds
-    "html_no_doctype_fragment.html": refused(HTML),
-    # truncated: what was complete is kept
+    "html_without_alternate.html": refused(HTML_NO_FEED),
+    "html_with_unsafe_alternate.html": refused(HTML_NO_FEED),  # javascript:/file: are no feeds
+    "html_no_doctype_fragment.html": refused(HTML_NO_FEED),
+    # truncated: what was complete is kept (the cut item has nothing in it: dropped)
     "truncated_mid_item.xml": gazette(
-        "Dredger arrives early", "Fish market moves indoors", "(untitled)", bozo=True
+        "Dredger arrives early", "Fish market moves indoors", bozo=True
     ),
     "truncated_after_channel_open.xml": gazette(feed_title="Half a Gazette", bozo=True),
     "truncated_atom.xml": gazette(
         "Crane repainted", "Bollard census", feed_title="Quay Notes", bozo=True
     ),
-    "truncated_in_cdata.xml": gazette("Buoy count finished", "(untitled)", bozo=True),
+    "truncated_in_cdata.xml": gazette("Buoy count finished", bozo=True),
     # encodings: missing, wrong, unknown declarations; BOMs; UTF-16/32
     "undeclared_utf8.xml": gazette(CAFE),
     "declared_latin1_is_utf8.xml": gazette(CAFE),
@@ -217,13 +240,11 @@ EXPECTED: dict[str, Expect] = {
     "json_items_not_a_list.json": gazette(feed_title="Odd shape"),
     "deep_xml_nesting.xml": gazette("Deep XML", texts={0: WARNING}),
     "deep_html_nesting.xml": gazette("Deeply nested body", texts={0: "bottom of the well"}),
-    # identity: missing fields, duplicates, huge values
+    # identity: missing fields, duplicates, huge values; items with no title, link or text
+    # (a guid, a date, nothing) have nothing to show and are dropped
     "items_missing_fields.xml": gazette(
         "Only a body: the tug was late because of fog over the…",
         "Only a title: gulls nest on the ferry",
-        "(untitled)",
-        "(untitled)",
-        "(untitled)",
         "(untitled)",
         links={2: "https://tidewater.example/only-link"},
     ),
@@ -286,7 +307,6 @@ EXPECTED: dict[str, Expect] = {
     "json_feed_hostile.json": gazette(
         "[b]x[/] nul bel",
         "Plain text with [i]brackets[/i]",
-        "(untitled)",
         feed_title="JSON Gazette",
         texts={0: "Hi there"},
         links={0: None, 1: "https://tidewater.example/j2"},
@@ -346,7 +366,7 @@ def test_fixture(name: str) -> None:
 
 
 def test_truncated_feed_keeps_complete_items_whole() -> None:
-    first, second, _ = parse("truncated_mid_item.xml").articles
+    first, second = parse("truncated_mid_item.xml").articles
     assert (first.key, first.link, first.text) == ("g:tw-1", STORY_1, WARNING)
     assert second.published == datetime(2025, 3, 3, 2, 15, tzinfo=UTC)
 
@@ -356,10 +376,11 @@ def test_items_without_guid_link_title_or_date_get_stable_distinct_keys() -> Non
     again = parse("items_missing_fields.xml")
     keys = [a.key for a in feed.articles]
     assert keys == [a.key for a in again.articles]
-    assert len(set(keys)) == 6
+    assert keys[0].startswith("h:") and keys[1].startswith("h:")
+    assert len(set(keys)) == 3
     assert keys[2] == "l:https://tidewater.example/only-link"
-    assert keys[3] == "g:only-guid-7"
-    assert feed.articles[4].published == datetime(2025, 3, 4, 10, 0, tzinfo=UTC)
+    # the guid-only, date-only and empty items are gone, not three "(untitled)" rows
+    assert not any(k == "g:only-guid-7" for k in keys)
 
 
 def test_duplicate_guids_keep_the_first_telling() -> None:
@@ -883,3 +904,274 @@ def test_ten_thousand_items_end_to_end(tmp_path: Path, httpserver: HTTPServer) -
         assert last.text == "High water 9999 at the quay."
     finally:
         store.close()
+
+
+# -- feeds that exhaust the parser, and workers that die -------------------------------------------
+#
+# Parsing runs in worker processes (``library.make_parse_pool``, a ``WorkerPool``). A feed may
+# take longer to read than anyone will wait (``[refresh] parse_timeout``), or kill the process
+# reading it (the OOM killer, a crash); a worker may be killed from outside. Each time the
+# feed at fault fails with an error in words, and every other feed is read as usual.
+
+TOO_COMPLEX = "could not read the feed within {} s: it is too big or too complex"
+
+
+def tiny_elements(count: int) -> bytes:
+    """A feed whose one item holds ``count`` empty elements: small on the wire (4 bytes
+    each), slow to read (feedparser handles every element in Python)."""
+    return (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>Pebbles</title>'
+        b"<item><title>Every pebble on the beach</title><guid>pebbles</guid>"
+        + b"<a/>" * count
+        + b"</item></channel></rss>"
+    )
+
+
+# Jobs are standard functions where they can be: a worker unpickles a job by importing its
+# module, and this one takes a second to import.
+
+
+def hash_job(n: int) -> tuple[Any, ...]:
+    """A job (and its args) that keeps a worker busy for a moment, with a result to check."""
+    return (hashlib.pbkdf2_hmac, "sha256", str(n).encode(), b"tide", 300_000)
+
+
+def hashed(n: int) -> bytes:
+    return hashlib.pbkdf2_hmac("sha256", str(n).encode(), b"tide", 300_000)
+
+
+def _stuck_in_c(limit: float, grace: float) -> bytes:
+    """A job stuck inside one long C call (the signal handler behind the time limit cannot
+    run until it returns): only the kernel's CPU-time limit stops it."""
+    with time_limit(limit, grace=grace):
+        return hashlib.pbkdf2_hmac("sha256", b"tide", b"salt", 2_000_000_000)
+
+
+class PoisonedPool(WorkerPool):
+    """The production pool, where reading a feed named ``poison`` is replaced by a job that
+    SIGKILLs its own worker, as the OOM killer kills one that reads a feed too big for
+    memory: the test's hook stays in the test."""
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        if fn is ingest and args[0].url.endswith("/poison"):
+            return super().submit(signal.raise_signal, signal.SIGKILL)
+        return super().submit(fn, *args, **kwargs)
+
+
+def pool_of(workers: int, cls: type[WorkerPool] = WorkerPool) -> WorkerPool:
+    context = multiprocessing.get_context("forkserver")
+    return cls(max_workers=workers, context=context)
+
+
+def serve_feeds(httpserver: HTTPServer, feeds: dict[str, bytes]) -> list[str]:
+    for name, data in feeds.items():
+        httpserver.expect_request(f"/{name}").respond_with_data(
+            data, content_type="application/rss+xml"
+        )
+    return [httpserver.url_for(f"/{name}") for name in feeds]
+
+
+async def poll(
+    database: Path, urls: list[str], pool: WorkerPool, parse_timeout: float | None = None
+) -> RefreshSummary:
+    """One refresh of ``urls`` by the real Poller, into the cache at ``database``."""
+    store = Store.open(database)
+    try:
+        store.sync_feeds([FeedSource(u) for u in urls])
+        async with Fetcher(FetchLimits(total_timeout=60)) as fetcher:
+            poller = Poller(
+                store, fetcher, pool, interval_seconds=1800, parse_timeout=parse_timeout
+            )
+            try:
+                return await poller.refresh(store.feeds(with_counts=False))
+            finally:
+                poller.close()
+    finally:
+        store.close()
+
+
+def stored_links(database: Path) -> set[str]:
+    conn = sqlite3.connect(database)
+    try:
+        return {row[0] for row in conn.execute("SELECT link FROM articles")}
+    finally:
+        conn.close()
+
+
+def test_a_parse_past_its_time_limit_stops_with_an_error_and_leaves_no_timer() -> None:
+    body = tiny_elements(400_000)  # 1.6 MB: about ten seconds to read here
+    previous = signal.getsignal(signal.SIGALRM)
+    with pytest.raises(ParseTimeout) as info, time_limit(0.2):
+        parse_feed(body, URL, now=NOW)
+    assert str(info.value) == TOO_COMPLEX.format("0.2")
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    assert signal.getitimer(signal.ITIMER_PROF) == (0.0, 0.0)
+    assert signal.getsignal(signal.SIGALRM) is previous
+    with time_limit(30):  # a feed read in time is read whole
+        assert len(parse_feed(good_feed("quick"), URL, now=NOW).articles) == 2
+
+
+def test_a_feed_too_complex_to_read_in_time_fails_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], httpserver: HTTPServer
+) -> None:
+    cli = Cli(tmp_path, capsys, RETENTION_OFF + "[refresh]\nparse_timeout = 0.5\n")
+    urls = serve_feeds(
+        httpserver,
+        {"pebbles": tiny_elements(400_000), "ferry": good_feed("ferry"), "quay": good_feed("quay")},
+    )
+    cli.subscribe(urls)
+    code, summary = cli("fetch", "--json")
+    assert code == 0
+    assert summary["failed"] == [{"url": urls[0], "error": TOO_COMPLEX.format("0.5")}]
+    assert summary["ok"] == 2 and summary["new"] == 4
+    _, feeds = cli("feeds", "--json")
+    assert {f["url"]: f["error"] for f in feeds}[urls[0]] == TOO_COMPLEX.format("0.5")
+
+
+async def test_the_worker_that_gave_up_on_a_feed_goes_on_with_the_next(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    """The time limit stops the parse, not the worker: with a single worker, the feeds after
+    the slow one are read by the very same process, and nothing was replaced."""
+    urls = serve_feeds(
+        httpserver,
+        {"pebbles": tiny_elements(400_000), "ferry": good_feed("ferry"), "quay": good_feed("quay")},
+    )
+    pool = pool_of(1)
+    try:
+        worker = pool.submit(os.getpid).result()
+        summary = await poll(tmp_path / "cache.sqlite3", urls, pool, parse_timeout=0.5)
+        assert [(r.url, r.error) for r in summary.failed] == [(urls[0], TOO_COMPLEX.format("0.5"))]
+        assert summary.ok == 2 and summary.new == 4
+        assert pool.submit(os.getpid).result(timeout=60) == worker  # not stuck, not replaced
+        assert pool.replaced == 0
+    finally:
+        pool.shutdown()
+
+
+def test_a_parse_stuck_in_c_code_is_ended_by_the_kernel() -> None:
+    pool = pool_of(2)
+    try:
+        stuck = pool.submit(_stuck_in_c, 0.2, 0.5)
+        innocent = pool.submit(*hash_job(6))
+        with pytest.raises(WorkerDied) as info:
+            stuck.result(timeout=120)
+        assert info.value.timed_out
+        assert str(info.value) == "the worker process was stopped: it ran past its time limit"
+        assert innocent.result(timeout=60) == hashed(6)
+        assert pool.replaced >= 1
+        assert pool.submit(*hash_job(3)).result(timeout=60) == hashed(3)
+    finally:
+        pool.shutdown()
+
+
+def test_a_worker_that_dies_costs_only_its_own_job() -> None:
+    pool = pool_of(2)
+    try:
+        innocents = [pool.submit(*hash_job(n)) for n in range(3)]
+        poison = pool.submit(os._exit, 3)  # ends its process as a crash in C code would
+        innocents += [pool.submit(*hash_job(n)) for n in range(3, 6)]
+        with pytest.raises(WorkerDied) as info:
+            poison.result(timeout=60)
+        assert info.value.exitcode == 3 and not info.value.timed_out
+        assert str(info.value) == "the worker process died: it exited (status 3)"
+        assert [f.result(timeout=60) for f in innocents] == [hashed(n) for n in range(6)]
+        assert pool.replaced >= 1
+        assert pool.submit(*hash_job(7)).result(timeout=60) == hashed(7)
+    finally:
+        pool.shutdown()
+
+
+def test_a_worker_killed_from_outside_is_replaced_and_its_job_done() -> None:
+    pool = pool_of(1)
+    try:
+        first = pool.submit(os.getpid).result()
+        job = pool.submit(*hash_job(8))
+        os.kill(first, signal.SIGKILL)
+        assert job.result(timeout=60) == hashed(8)  # run again, alone, after the kill
+        assert pool.submit(os.getpid).result(timeout=60) != first
+        assert pool.replaced == 1
+    finally:
+        pool.shutdown()
+
+
+async def test_a_feed_that_kills_its_worker_fails_alone_in_a_refresh(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    names = ["poison", *(f"desk{i}" for i in range(6))]
+    urls = serve_feeds(httpserver, {name: good_feed(name) for name in names})
+    database = tmp_path / "cache.sqlite3"
+    pool = pool_of(2, PoisonedPool)
+    try:
+        summary = await poll(database, urls, pool)
+        assert [(r.url, r.error) for r in summary.failed] == [
+            (
+                urls[0],
+                "could not read the feed: the worker process died: it was killed (out of memory?)",
+            )
+        ]
+        assert summary.ok == 6 and summary.new == 12
+        assert pool.replaced >= 1
+        stems = [name.replace(".", "-") for name in names[1:]]
+        assert stored_links(database) == {
+            f"https://tidewater.example/good/{stem}/{i}" for stem in stems for i in range(2)
+        }
+        # The next refresh works as well: the pool is whole again.
+        again = await poll(database, urls[1:], pool)
+        assert again.failed == [] and again.unchanged == 6
+    finally:
+        pool.shutdown()
+
+
+def test_a_refresh_whose_workers_are_killed_finishes_every_feed(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    """SIGKILL every parse worker as soon as the first feed is stored: the refresh replaces
+    them, reads again whatever they held, and every feed's articles arrive."""
+    import asyncio
+
+    from procstat import descendants
+
+    from newsreader.library import Library
+    from newsreader.paths import Paths
+
+    names = [f"harbour{i}" for i in range(8)]
+    urls = serve_feeds(httpserver, {name: big_feed(300) for name in names})
+    config = tmp_path / "cfg" / "config.toml"
+    config.parent.mkdir()
+    config.write_text(RETENTION_OFF)
+    (config.parent / "feeds.toml").write_text("".join(f'[[feed]]\nurl = "{u}"\n' for u in urls))
+    paths = Paths(config_file=config, data_dir=tmp_path / "data")
+    killed: list[int] = []
+
+    def on_event(event: object) -> None:
+        if isinstance(event, FeedFinished) and not killed:
+            me = os.getpid()
+            family = descendants(me)
+            # Workers are the fork server's children (the fork server is ours).
+            servers = {pid for pid in family if _parent(pid) == me}
+            for pid in family:
+                if _parent(pid) in servers:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
+                        killed.append(pid)
+
+    with Library.open(paths) as library:
+        summary = asyncio.run(library.refresh(on_event=on_event, analyse=False))
+    assert killed, "no worker was found to kill"
+    assert summary.failed == [] and summary.ok == len(names)
+    assert summary.new == 300 * len(names)
+    conn = sqlite3.connect(paths.database)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        counts = conn.execute("SELECT COUNT(*) FROM articles GROUP BY feed_id").fetchall()
+    finally:
+        conn.close()
+    assert [n for (n,) in counts] == [300] * len(names)
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None

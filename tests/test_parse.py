@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 import unicodedata
 from concurrent.futures import ProcessPoolExecutor
@@ -229,19 +230,63 @@ def test_missing_fields() -> None:
     assert keys[1].startswith("h:") and len(keys[1]) == 2 + 40
     assert keys[2] == "l:https://sparse.example.com/c"
     assert all(k.startswith("h:") for k in keys[3:])
-    assert len(set(keys)) == len(keys) == 6
+    # the last item has no title, no link and no text: there is nothing to show, so it is
+    # dropped rather than stored as "(untitled)"
+    assert len(set(keys)) == len(keys) == 5
 
-    a, b, c, d, e, f = feed.articles
+    a, b, c, d, e = feed.articles
     assert a.published == datetime(2025, 2, 4, 10, 0, tzinfo=UTC)
     assert b.title == "No link and no guid" and b.link is None
     # no title: the first words of the text, marked as cut
     assert c.title.startswith("This item has no title at all")
     assert c.title.endswith("…") and len(c.title) <= 81
     assert d.title == "Only a short body."
-    assert f.title == "(untitled)"
+    assert e.title == "Another short body."
     # no date anywhere: published stays None (the store uses first-seen)
-    for article in (c, d, e, f):
+    for article in (c, d, e):
         assert article.published is None and article.updated is None
+
+
+@pytest.mark.parametrize(
+    ("item", "kept"),
+    [
+        ("<title>Only a title</title>", "Only a title"),
+        ("<link>https://sparse.example.com/only-link</link>", "(untitled)"),
+        ("<description>Only a body.</description>", "Only a body."),
+        ('<guid isPermaLink="false">only-a-guid</guid>', None),
+        ("<pubDate>Tue, 04 Feb 2025 11:00:00 GMT</pubDate><author>desk@x.example</author>", None),
+        ("<title> </title><description><![CDATA[<p> </p><img src='x.png'>]]></description>", None),
+        ("<link>javascript:alert(1)</link><title>\u0007</title>", None),
+    ],
+)
+def test_items_with_nothing_to_show_are_dropped(item: str, kept: str | None) -> None:
+    body = (
+        '<rss version="2.0"><channel><title>T</title>'
+        "<item><guid>anchor</guid><title>Anchor</title></item>"
+        f"<item>{item}</item></channel></rss>"
+    ).encode()
+    titles = [a.title for a in parse_feed(body, "https://sparse.example.com/feed").articles]
+    assert titles == ["Anchor"] + ([kept] if kept is not None else [])
+
+
+def test_json_items_with_nothing_to_show_are_dropped() -> None:
+    data = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "J",
+        "items": [
+            {"id": "1", "title": "Kept"},
+            {"id": "2"},
+            {"id": "3", "title": "", "content_html": "<p>  </p>", "url": "ftp://x.example/"},
+            {"id": "4", "url": "https://sparse.example.com/4"},
+            {"id": "5", "content_text": "Words."},
+        ],
+    }
+    feed = parse_feed(json.dumps(data).encode(), "https://sparse.example.com/feed.json")
+    assert [(a.key, a.title) for a in feed.articles] == [
+        ("g:1", "Kept"),
+        ("g:4", "(untitled)"),
+        ("g:5", "Words."),
+    ]
 
 
 def test_hash_keys_are_stable() -> None:
@@ -368,9 +413,11 @@ def test_empty_body(body: bytes) -> None:
 def test_html_page_that_links_to_a_feed() -> None:
     with pytest.raises(NotAFeedError) as info:
         parse_feed(load("page_with_feed.html"), "https://lakeside.example.com/", now=NOW)
+    # The error says where the feed is, and how to subscribe to it.
     assert str(info.value) == (
         "not a feed: this is an HTML page "
-        "(it links to a feed at https://lakeside.example.com/feeds/all.rss)"
+        "(it links to a feed at https://lakeside.example.com/feeds/all.rss: "
+        "newsreader add https://lakeside.example.com/feeds/all.rss subscribes to it)"
     )
     assert info.value.feed_url == "https://lakeside.example.com/feeds/all.rss"
 
@@ -378,7 +425,11 @@ def test_html_page_that_links_to_a_feed() -> None:
 def test_html_page_without_feed_link() -> None:
     with pytest.raises(NotAFeedError) as info:
         parse_feed(load("page_without_feed.html"), "https://plain.example/", now=NOW)
-    assert str(info.value) == "not a feed: this is an HTML page"
+    # No feed to point at: the error says how one is found from a page that has one.
+    assert str(info.value) == (
+        "not a feed: this is an HTML page, and it links to no feed "
+        "(newsreader add finds the feed of a page that links to one)"
+    )
     assert info.value.feed_url is None
 
 

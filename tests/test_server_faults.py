@@ -376,7 +376,8 @@ FAULTS: dict[str, tuple[Fault, str]] = {
             b"<!DOCTYPE html><html><head><title>Shop</title></head><body>Buy a boat.</body></html>",
             "text/html",
         ),
-        "not a feed: this is an HTML page",
+        "not a feed: this is an HTML page, and it links to no feed"
+        " (newsreader add finds the feed of a page that links to one)",
     ),
     "empty": (body(b"", "application/rss+xml"), "empty response: the server sent no content"),
 }
@@ -555,3 +556,54 @@ async def test_a_200_mb_body_is_streamed_and_dropped_within_the_cap() -> None:
     assert result.error == "too large: the feed is over 2 MB"
     assert peak < 4 * cap, f"peak {peak} bytes for a {cap}-byte cap"
     assert server.sent["huge-streamed"] < 50_000_000
+
+
+# -- where redirects led ---------------------------------------------------------------------------
+
+
+def test_an_error_after_redirects_says_where_they_led(cli: Cli) -> None:
+    """A feed that now redirects to a login page or to a page that is gone: the feed's own
+    address may be fine, so the error names the address the answer came from."""
+    login_page = (
+        b"<!DOCTYPE html><html><head><title>Sign in</title></head>"
+        b"<body><form>Password</form></body></html>"
+    )
+    server = FaultServer(
+        {
+            "to-login": redirect("/login"),
+            "login": body(login_page, "text/html"),
+            "to-missing": redirect("/missing", "307 Temporary Redirect"),
+            "missing": status("404 Not Found"),
+        }
+    )
+    with server:
+        server.misbehave()
+        urls = [server.url_for("to-login"), server.url_for("to-missing")]
+        cli.subscribe(urls)
+        code, summary = cli("fetch", "--json")
+    assert code == 0
+    errors = {entry["url"]: entry["error"] for entry in summary["failed"]}
+    assert errors == {
+        urls[0]: "not a feed: this is an HTML page, and it links to no feed (newsreader add"
+        f" finds the feed of a page that links to one) (redirected to {server.url_for('login')})",
+        urls[1]: f"not found (404) (redirected to {server.url_for('missing')})",
+    }
+
+
+async def test_the_final_address_is_recorded_after_redirects() -> None:
+    server = FaultServer(
+        {
+            "old": redirect("/middle", "301 Moved Permanently"),
+            "middle": redirect("/new"),
+            "new": body(rss("new", range(1)), "application/rss+xml"),
+        }
+    )
+    with server:
+        server.misbehave()
+        async with Fetcher(FetchLimits(total_timeout=10)) as fetcher:
+            moved = await fetcher.fetch(FetchRequest(server.url_for("old")))
+            direct = await fetcher.fetch(FetchRequest(server.url_for("new")))
+    assert moved.status is FetchStatus.OK
+    assert moved.final_url == server.url_for("new")
+    assert moved.new_url is None  # one hop was temporary: the feed did not move
+    assert direct.final_url is None and direct.new_url is None

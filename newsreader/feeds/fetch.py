@@ -46,6 +46,7 @@ __all__ = [
     "Fetcher",
     "body_digest",
     "default_user_agent",
+    "redirected_to",
 ]
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,7 @@ class FetchResponse:
     last_modified: str | None = None
     body_hash: str | None = None
     new_url: str | None = None  # the feed moved: every redirect hop was permanent (301/308)
+    final_url: str | None = None  # where the answer came from, when redirects led elsewhere
     error: str | None = None  # FAILED/GONE: a sentence for the user
     retry_after: float | None = None  # seconds, from Retry-After
     max_age: float | None = None  # seconds, from Cache-Control max-age or Expires
@@ -257,7 +259,9 @@ class Fetcher:
         for _ in range(self.limits.max_redirects + 1):
             hop = await self._exchange(current, headers)
             if hop.status not in _REDIRECTS:
-                return self._finish(request, hop, moved=permanent and redirected)
+                return self._finish(
+                    request, hop, moved=permanent and redirected, redirected=redirected
+                )
             location = hop.location
             if not location:
                 raise _FetchError(f"redirect ({hop.status}) without a Location header")
@@ -364,13 +368,16 @@ class Fetcher:
             parts.append(tail)
         return b"".join(parts)
 
-    def _finish(self, request: FetchRequest, hop: _Hop, *, moved: bool) -> FetchResponse:
+    def _finish(
+        self, request: FetchRequest, hop: _Hop, *, moved: bool, redirected: bool = False
+    ) -> FetchResponse:
         headers, code = hop.headers, hop.status
         max_age = _max_age(headers)
         retry_after = _retry_after(headers)
         etag = _clean_validator(headers.get("etag"))
         last_modified = _clean_validator(headers.get("last-modified"))
         new_url = str(hop.url) if moved else None
+        final_url = str(hop.url) if redirected else None
 
         if code == 304:
             return FetchResponse(
@@ -381,6 +388,7 @@ class Fetcher:
                 last_modified=last_modified or request.last_modified,
                 body_hash=request.body_hash,
                 new_url=new_url,
+                final_url=final_url,
                 max_age=max_age,
                 retry_after=retry_after,
             )
@@ -397,15 +405,20 @@ class Fetcher:
                 last_modified=last_modified,
                 body_hash=digest,
                 new_url=new_url,
+                final_url=final_url,
                 max_age=max_age,
                 retry_after=retry_after,
             )
         status = FetchStatus.GONE if code == 410 else FetchStatus.FAILED
+        error = _status_message(code, retry_after)
+        if final_url is not None:  # the feed's own address may well be fine
+            error += f" {redirected_to(final_url)}"
         return FetchResponse(
             request,
             status,
             http_status=code,
-            error=_status_message(code, retry_after),
+            error=error,
+            final_url=final_url,
             retry_after=retry_after,
             max_age=max_age,
         )
@@ -620,6 +633,11 @@ def _describe(exc: BaseException, url: httpx.URL, progress: _Progress, lim: Fetc
     if isinstance(exc, TimeoutError):
         return f"timed out talking to {host}"
     return f"network error: {_clean(text) or type(exc).__name__}"
+
+
+def redirected_to(url: str) -> str:
+    """Words for an error that happened where redirects led: "(redirected to URL)"."""
+    return f"(redirected to {_clean(url)})"
 
 
 def _ssl_reason(exc: ssl.SSLError) -> str:

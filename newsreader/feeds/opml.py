@@ -6,6 +6,7 @@ takes the title of its enclosing folder(s), or its own ``category`` attribute.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from itertools import groupby
 
@@ -77,16 +78,25 @@ def to_opml(sources: list[FeedSource], title: str = "newsreader subscriptions") 
     for cat, group in groupby(sorted(sources, key=category), key=category):
         parent = body
         if cat:
-            parent = etree.SubElement(body, "outline", text=cat, title=cat)
+            parent = etree.SubElement(body, "outline", text=_attr(cat), title=_attr(cat))
         for s in group:
-            attrs = {"type": "rss", "text": s.title or s.url, "title": s.title or s.url}
-            attrs["xmlUrl"] = s.url
+            name = _attr(s.title or "") or _attr(s.url)
+            attrs = {"type": "rss", "text": name, "title": name, "xmlUrl": _attr(s.url)}
             if s.region:
-                attrs["region"] = s.region
+                attrs["region"] = _attr(s.region)
             if cat:
-                attrs["category"] = cat
+                attrs["category"] = _attr(cat)
             etree.SubElement(parent, "outline", attrs)
     return etree.tostring(root, pretty_print=True, xml_declaration=True, encoding="UTF-8").decode()
+
+
+# Characters XML 1.0 cannot hold at all, even escaped.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _attr(value: str) -> str:
+    """Text from feeds.toml (which may hold control characters) as an attribute XML can hold."""
+    return _NOT_XML.sub("", clean_text(value))
 
 
 def _text(value: str | None) -> str | None:

@@ -55,6 +55,11 @@ class NotAFeedError(Exception):
 
 EMPTY_MESSAGE: Final = "empty response: the server sent no content"
 HTML_MESSAGE: Final = "not a feed: this is an HTML page"
+# How to find the feed instead: ``newsreader add`` follows a page's <link rel="alternate">.
+HTML_NO_FEED_MESSAGE: Final = (
+    f"{HTML_MESSAGE}, and it links to no feed"
+    " (newsreader add finds the feed of a page that links to one)"
+)
 JUNK_MESSAGE: Final = "not a feed: could not read it as RSS, Atom or JSON Feed"
 
 _FUTURE_SLACK: Final = timedelta(days=1)
@@ -247,8 +252,12 @@ _HTML_SNIFF: Final = etree.HTMLParser(no_network=True, recover=True)
 def _html_page_error(body: bytes, url: str) -> NotAFeedError:
     links = find_feed_links(body, url)
     if links:
-        return NotAFeedError(f"{HTML_MESSAGE} (it links to a feed at {links[0]})", links[0])
-    return NotAFeedError(HTML_MESSAGE)
+        return NotAFeedError(
+            f"{HTML_MESSAGE} (it links to a feed at {links[0]}:"
+            f" newsreader add {links[0]} subscribes to it)",
+            links[0],
+        )
+    return NotAFeedError(HTML_NO_FEED_MESSAGE)
 
 
 def _split_content_type(content_type: str | None) -> tuple[str, str | None]:
@@ -297,7 +306,7 @@ def _parse_xml_feed(body: bytes, url: str, charset: str | None, now: datetime) -
     seen: set[str] = set()
     for entry in entries:
         article = _rss_article(entry, url, now)
-        if article.key not in seen:
+        if article is not None and article.key not in seen:
             seen.add(article.key)
             articles.append(article)
 
@@ -311,7 +320,9 @@ def _parse_xml_feed(body: bytes, url: str, charset: str | None, now: datetime) -
     )
 
 
-def _rss_article(entry: dict[str, Any], feed_url: str, now: datetime) -> ParsedArticle:
+def _rss_article(entry: dict[str, Any], feed_url: str, now: datetime) -> ParsedArticle | None:
+    """The entry as an article; None when it has no title, no link and no text."""
+
     # Plain dict lookups: FeedParserDict.get goes through key aliasing, which is slower and
     # answers "updated" with the published date.
     def get(key: str) -> Any:
@@ -348,7 +359,10 @@ def _rss_article(entry: dict[str, Any], feed_url: str, now: datetime) -> ParsedA
     text = blocks_to_text(blocks)
 
     raw_title = _str(get("title"))
-    title = _plain(raw_title, html=_is_html(get("title_detail"))) or _title_from_text(text)
+    title = _plain(raw_title, html=_is_html(get("title_detail")))
+    if not (title or link or text):
+        return None  # nothing to show and nothing to open: not an article
+    title = title or _title_from_text(text)
 
     published = _utc(get("published_parsed"), now) or _utc(get("updated_parsed"), now)
     updated = _utc(get("updated_parsed"), now)
@@ -439,7 +453,7 @@ def _parse_json_feed(data: dict[str, Any], url: str, now: datetime) -> ParsedFee
         if not isinstance(item, dict):
             continue
         article = _json_article(item, url, now, feed_author)
-        if article.key not in seen:
+        if article is not None and article.key not in seen:
             seen.add(article.key)
             articles.append(article)
     return ParsedFeed(
@@ -454,7 +468,8 @@ def _parse_json_feed(data: dict[str, Any], url: str, now: datetime) -> ParsedFee
 
 def _json_article(
     item: dict[str, Any], feed_url: str, now: datetime, feed_author: str | None
-) -> ParsedArticle:
+) -> ParsedArticle | None:
+    """The item as an article; None when it has no title, no link and no text."""
     raw_link = _json_str(item.get("url")) or _json_str(item.get("external_url"))
     link = _web_link(raw_link, feed_url)
     content_html = _json_str(item.get("content_html"))
@@ -470,7 +485,10 @@ def _json_article(
         blocks = text_to_blocks(summary)
     text = blocks_to_text(blocks)
     raw_title = _json_str(item.get("title"))
-    title = _plain(raw_title, html=False) or _title_from_text(text)
+    title = _plain(raw_title, html=False)
+    if not (title or link or text):
+        return None
+    title = title or _title_from_text(text)
     published = _iso_date(item.get("date_published"), now)
     updated = _iso_date(item.get("date_modified"), now)
 
@@ -555,7 +573,8 @@ def _web_link(href: str | None, base: str | None) -> str | None:
 
 
 def _title_from_text(text: str, max_words: int = 12, limit: int = 80) -> str:
-    """A stand-in title for an untitled item: the first words of its text."""
+    """A stand-in title for an untitled item: the first words of its text ("(untitled)"
+    for an item that has only a link)."""
     words = text[: limit * 4].split()
     if not words:
         return "(untitled)"

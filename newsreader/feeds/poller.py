@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from itertools import zip_longest
 from urllib.parse import urlsplit
 
-from newsreader.feeds.fetch import Fetcher, FetchRequest, FetchResponse
-from newsreader.feeds.ingest import IngestJob, ingest
+from newsreader.feeds.fetch import Fetcher, FetchRequest, FetchResponse, redirected_to
+from newsreader.feeds.ingest import IngestJob, ParseTimeout, WorkerDied, ingest
 from newsreader.feeds.parse import NotAFeedError
 from newsreader.models import Feed, FeedResult, FetchStatus, ParsedFeed, RefreshSummary
 from newsreader.store import FeedState, Store
@@ -71,6 +71,7 @@ class Poller:
         parse_pool: Executor,
         *,
         interval_seconds: float,
+        parse_timeout: float | None = None,
         on_event: EventHandler | None = None,
         on_moved: Callable[[str, str], None] | None = None,
     ) -> None:
@@ -78,6 +79,7 @@ class Poller:
         self._fetcher = fetcher
         self._pool = parse_pool
         self._interval = interval_seconds
+        self._parse_timeout = parse_timeout or None  # 0: no limit
         self._on_event = on_event
         self._on_moved = on_moved
         # One writer thread: transactions queue here, never on the event loop.
@@ -158,12 +160,24 @@ class Poller:
                 etag=response.etag,
                 last_modified=response.last_modified,
                 body_hash=response.body_hash,
+                time_limit=self._parse_timeout,
             )
             loop = asyncio.get_running_loop()
             try:
                 result = await loop.run_in_executor(self._pool, ingest, job)
             except NotAFeedError as exc:
+                error = str(exc)
+                if response.final_url is not None:  # a login or home page, most likely
+                    error += f" {redirected_to(response.final_url)}"
+                return await self._failed(feed, url, response, error, now)
+            except ParseTimeout as exc:
                 return await self._failed(feed, url, response, str(exc), now)
+            except WorkerDied as exc:
+                if exc.timed_out and self._parse_timeout:
+                    error = str(ParseTimeout(self._parse_timeout))
+                else:
+                    error = f"could not read the feed: {exc}"
+                return await self._failed(feed, url, response, error, now)
             except Exception as exc:
                 return await self._failed(
                     feed, url, response, f"could not read the feed: {exc}", now
