@@ -234,7 +234,7 @@ async def _fetch(library: Library, urls: list[str], args: argparse.Namespace) ->
         return await library.refresh(urls, force=not args.due)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from newsreader.feeds.poller import FeedFinished
+    from newsreader.feeds.events import FeedFinished
     from newsreader.library import AnalysisProgress, LibraryEvent
 
     with Progress(

@@ -10,15 +10,17 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
-import tomlkit
-from tomlkit.items import AoT, Table
 
 from newsreader.models import FeedSource
 from newsreader.nlp.regions import RegionMap
 from newsreader.paths import Paths
+
+if TYPE_CHECKING:  # tomlkit (editing, keeping comments) loads only when a file is written
+    import tomlkit
+    from tomlkit.items import Table
 
 
 class ConfigError(Exception):
@@ -57,6 +59,7 @@ class SaveSettings:
 class UISettings:
     theme: str = "newsreader-dark"
     max_width: int = 100  # the reader's longest line, in cells (0: the whole pane)
+    images: str = "auto"  # auto: the lead image on terminals that draw images | off
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +119,9 @@ entities = "wikilinks"
 theme = "newsreader-dark"
 # The reader's longest line, in columns (0 uses the whole pane).
 max_width = 100
+# An article's lead image, drawn in terminals that can show images (Kitty's
+# graphics protocol or Sixel): "auto", or "off" to show images as links only.
+images = "auto"
 
 [related]
 # Related stories are looked for this many days before and after an article.
@@ -242,6 +248,8 @@ def load_settings(paths: Paths) -> Settings:
         raise ConfigError(f"{paths.config_file}: [keymap] maps binding ids to key strings")
     if parts["save"].entities not in {"wikilinks", "bold", "plain"}:
         raise ConfigError(f"{paths.config_file} [save].entities: use wikilinks, bold or plain")
+    if parts["ui"].images not in {"auto", "off"}:
+        raise ConfigError(f"{paths.config_file} [ui].images: use auto or off")
     regions = data.get("regions", {})
     try:
         RegionMap.from_config(regions)
@@ -265,6 +273,8 @@ def ensure_files(paths: Paths) -> bool:
 
 def set_setting(paths: Paths, section: str, key: str, value: str | int | float | bool) -> None:
     """Change one setting in config.toml, keeping the user's comments and layout."""
+    import tomlkit
+
     doc = _load_doc(paths.config_file)
     table = doc.get(section)
     if table is None:
@@ -307,6 +317,8 @@ def load_feed_sources(path: Path) -> list[FeedSource]:
 
 
 def write_feed_list(path: Path, sources: list[FeedSource]) -> None:
+    import tomlkit
+
     doc = tomlkit.document()
     for line in FEEDS_HEADER.splitlines():
         doc.add(tomlkit.comment(line.lstrip("# ")))
@@ -321,6 +333,9 @@ def write_feed_list(path: Path, sources: list[FeedSource]) -> None:
 
 def add_feed_source(path: Path, source: FeedSource) -> bool:
     """Append a feed to the list (comments kept). False when the URL is already there."""
+    import tomlkit
+    from tomlkit.items import AoT
+
     if any(s.url == source.url for s in load_feed_sources(path)):
         return False
     doc = _load_doc(path)
@@ -338,6 +353,9 @@ def add_feed_source(path: Path, source: FeedSource) -> bool:
 
 
 def remove_feed_source(path: Path, url: str) -> bool:
+    import tomlkit
+    from tomlkit.items import AoT
+
     doc = _load_doc(path)
     aot = doc.get("feed")
     if not isinstance(aot, AoT):
@@ -355,6 +373,9 @@ def remove_feed_source(path: Path, url: str) -> bool:
 
 def replace_feed_url(path: Path, old: str, new: str) -> bool:
     """A permanent redirect moved a feed: point the list at its new address."""
+    import tomlkit
+    from tomlkit.items import AoT
+
     doc = _load_doc(path)
     aot = doc.get("feed")
     if not isinstance(aot, AoT):
@@ -368,6 +389,8 @@ def replace_feed_url(path: Path, old: str, new: str) -> bool:
 
 
 def _feed_table(source: FeedSource) -> Table:
+    import tomlkit
+
     table = tomlkit.table()
     table["url"] = source.url
     if source.title:
@@ -386,6 +409,8 @@ def _opt_str(value: object) -> str | None:
 
 
 def _load_doc(path: Path) -> tomlkit.TOMLDocument:
+    import tomlkit
+
     try:
         return tomlkit.parse(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

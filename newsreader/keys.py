@@ -46,6 +46,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("links", "L", "Links of the article, numbered (open one)", "links"),
     Command("raw_html", "H", "The article's raw HTML", "raw_html"),
     Command("toggle_entities", "e", "Highlight entities on / off", "toggle_entities"),
+    Command("toggle_images", "i", "Lead images on / off", "toggle_images"),
     Command(
         "entities", "E", "Entities of the article (enter filters by one)", "entities", "Entities"
     ),

@@ -24,12 +24,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from newsreader import config as cfg
-from newsreader.feeds import opml
-from newsreader.feeds.fetch import Fetcher, FetchLimits, FetchRequest
-from newsreader.feeds.fulltext import FullTextError, executor_extractor, fetch_full_text
-from newsreader.feeds.ingest import EnrichJob, WorkerPool, enrich
-from newsreader.feeds.parse import NotAFeedError, find_feed_links, parse_feed
-from newsreader.feeds.poller import FeedFinished, Poller, RefreshEvent
+from newsreader.feeds.events import FeedFinished, RefreshEvent
 from newsreader.models import (
     ALL_ARTICLES,
     Article,
@@ -48,8 +43,12 @@ from newsreader.nlp.related import STORY_SCORE, RelatedIndex
 from newsreader.paths import Paths
 from newsreader.store import UNPLACED, Store
 
-if TYPE_CHECKING:  # the Markdown export (BeautifulSoup, markdownify) loads when first used
+if TYPE_CHECKING:
+    # The Markdown export (BeautifulSoup, markdownify) and the refresh machinery (httpx,
+    # feedparser, lxml, trafilatura) load when first used: the first screen never waits for them.
     from newsreader.export import EntityStyle, SaveReport
+    from newsreader.feeds.fetch import Fetcher, FetchLimits
+    from newsreader.feeds.ingest import WorkerPool
 
 DEMO_DIR = Path(__file__).parent / "feeds" / "demo"
 
@@ -112,6 +111,8 @@ def _exit_with(owner: int) -> None:
 
 
 def make_parse_pool(workers: int | None = None) -> WorkerPool:
+    from newsreader.feeds.ingest import WorkerPool
+
     # forkserver: workers start from a clean process, never a fork of a threaded UI.
     # A WorkerPool: a worker that dies (OOM killer, a crash, a feed stuck past its time limit)
     # costs the job that killed it, not every job in flight and every one after.
@@ -240,6 +241,8 @@ class Library:
 
     def import_opml(self, data: bytes) -> list[FeedSource]:
         """Add every feed of an OPML file that is not there yet; returns those added."""
+        from newsreader.feeds import opml
+
         try:
             sources = opml.parse_opml(data)
         except opml.OPMLError as exc:
@@ -249,6 +252,8 @@ class Library:
         return added
 
     def export_opml(self) -> str:
+        from newsreader.feeds import opml
+
         return opml.to_opml(self.sources())
 
     # --- refresh --------------------------------------------------------------------------
@@ -265,6 +270,8 @@ class Library:
         self._parse_pool().submit(int).result()
 
     def fetch_limits(self) -> FetchLimits:
+        from newsreader.feeds.fetch import FetchLimits
+
         r = self.settings.refresh
         return FetchLimits(
             concurrency=max(1, r.concurrency),
@@ -305,6 +312,9 @@ class Library:
         listable as soon as their feed is stored (``FeedFinished``); ``AnalysisProgress``
         events follow the analysis.
         """
+        from newsreader.feeds.fetch import Fetcher
+        from newsreader.feeds.poller import Poller
+
         feeds = self.due_feeds(urls, force=force)
 
         def relay(event: LibraryEvent) -> None:
@@ -363,6 +373,9 @@ class Library:
     async def fetch_full_text(self, article_id: int) -> Article:
         """Fetch and extract an article's page, store it and analyse it again. Raises
         LibraryError saying why when that fails (the feed's summary stays)."""
+        from newsreader.feeds.fetch import Fetcher
+        from newsreader.feeds.ingest import EnrichJob, enrich
+
         article = await asyncio.to_thread(lambda: self._thread_store().article(article_id))
         if article is None:
             raise LibraryError(f"no article with id {article_id}")
@@ -387,6 +400,8 @@ class Library:
         self, fetcher: Fetcher, writer: Store, article_id: int, link: str
     ) -> bool | str:
         """True when stored, else the reason in words."""
+        from newsreader.feeds.fulltext import FullTextError, executor_extractor, fetch_full_text
+
         try:
             full = await fetch_full_text(
                 fetcher, link, extract=executor_extractor(self._parse_pool())
@@ -429,6 +444,8 @@ class Library:
     def analyse_now(self, ids: Sequence[int]) -> int:
         """Analyse a few articles in this process, at once (``show`` of an article that the
         background pass has not reached)."""
+        from newsreader.feeds.ingest import EnrichJob, enrich
+
         return enrich(EnrichJob(self.paths.database, tuple(ids), self.settings.regions or None))
 
     def _wake_analysis(self) -> None:
@@ -445,6 +462,8 @@ class Library:
             self._wake = None
 
     async def _analyse(self, arrived: asyncio.Event, on_event: EventHandler | None) -> int:
+        from newsreader.feeds.ingest import EnrichJob, enrich
+
         def polling() -> bool:
             return self._refreshing > 0
 
@@ -512,6 +531,9 @@ class Library:
     async def discover(self, url: str) -> str:
         """Check that a URL serves a feed before subscribing; a web page that links to its
         feed (``<link rel="alternate">``) gives that feed's address."""
+        from newsreader.feeds.fetch import Fetcher, FetchRequest
+        from newsreader.feeds.parse import NotAFeedError, find_feed_links, parse_feed
+
         url = check_url(url)
         if url.startswith("file:"):
             return url
@@ -785,6 +807,20 @@ class Library:
 
     def set_starred(self, article_id: int, starred: bool) -> None:
         self.store.set_starred(article_id, starred)
+
+    # --- lead images ----------------------------------------------------------------------
+
+    async def lead_image(self, url: str) -> bytes:
+        """The bytes of an article's image, for the reader to draw: from the image cache in the
+        data dir, else fetched (http(s) only, image types only, at most 5 MB, the refresh's time
+        limits) and cached. Raises LibraryError saying why when there is none to show."""
+        from newsreader.feeds.images import CACHE_DIR_NAME, ImageCache, ImageError, image_bytes
+
+        cache = ImageCache(self.paths.data_dir / CACHE_DIR_NAME)
+        try:
+            return await image_bytes(url, cache=cache, limits=self.fetch_limits())
+        except ImageError as exc:
+            raise LibraryError(f"could not show the image: {exc.message}") from None
 
 
 def check_url(url: str) -> str:

@@ -37,6 +37,7 @@ from werkzeug import Request, Response
 
 from newsreader.cli import main
 from newsreader.feeds.content import html_to_blocks
+from newsreader.feeds.events import FeedFinished
 from newsreader.feeds.fetch import Fetcher, FetchLimits
 from newsreader.feeds.ingest import (
     ParseTimeout,
@@ -46,7 +47,7 @@ from newsreader.feeds.ingest import (
     time_limit,
 )
 from newsreader.feeds.parse import NotAFeedError, parse_feed
-from newsreader.feeds.poller import FeedFinished, Poller
+from newsreader.feeds.poller import Poller
 from newsreader.models import FeedSource, ParsedFeed, RefreshSummary
 from newsreader.store import Store
 

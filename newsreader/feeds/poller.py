@@ -11,10 +11,10 @@ import asyncio
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass
 from itertools import zip_longest
 from urllib.parse import urlsplit
 
+from newsreader.feeds.events import EventHandler, FeedFinished, FeedStarted, RefreshEvent
 from newsreader.feeds.fetch import Fetcher, FetchRequest, FetchResponse, redirected_to
 from newsreader.feeds.ingest import IngestJob, ParseTimeout, WorkerDied, ingest
 from newsreader.feeds.parse import NotAFeedError
@@ -23,23 +23,6 @@ from newsreader.store import FeedState, Store
 
 MAX_BACKOFF = 24 * 3600.0
 GONE_RECHECK = 30 * 24 * 3600.0
-
-
-@dataclass(frozen=True, slots=True)
-class FeedStarted:
-    url: str
-    total: int
-
-
-@dataclass(frozen=True, slots=True)
-class FeedFinished:
-    result: FeedResult
-    done: int
-    total: int
-
-
-RefreshEvent = FeedStarted | FeedFinished
-EventHandler = Callable[[RefreshEvent], None]
 
 
 def next_due(

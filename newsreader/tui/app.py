@@ -117,6 +117,10 @@ def run(paths: Paths, *, demo: bool = False) -> int:
     except (config.ConfigError, CacheError, OSError) as exc:
         print(f"newsreader: {exc}", file=sys.stderr)
         return 1
+    if library.settings.ui.images != "off":
+        from newsreader.tui.widgets.lead_image import probe_terminal
+
+        probe_terminal()  # asks the terminal about images before Textual reads the keyboard
     try:
         NewsReaderApp(library).run()
     finally:

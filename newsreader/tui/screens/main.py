@@ -22,7 +22,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from newsreader.feeds.poller import FeedFinished, FeedStarted
+from newsreader.feeds.events import FeedFinished, FeedStarted
 from newsreader.library import AnalysisProgress, Library, LibraryError, LibraryEvent, ListView
 from newsreader.models import Article, ArticleFilter, RefreshSummary
 from newsreader.state import load_state, save_state
@@ -821,6 +821,10 @@ class MainScreen(Screen[None]):
         self.reader.entities = not self.reader.entities
         state = "on" if self.reader.entities else "off"
         self.notify(f"Entity highlighting {state}.", timeout=2)
+
+    def action_toggle_images(self) -> None:
+        on = self.reader.toggle_images()
+        self.notify(f"Lead images {'on' if on else 'off'}.", timeout=2)
 
     def action_entities(self) -> None:
         article = self.reader.article

@@ -1,6 +1,9 @@
-"""The reader: one article's header and its body, rendered from our own text blocks.
+"""The reader: one article's header, its lead image and its body, rendered from our own
+text blocks.
 
-Feed text only ever enters a ``Content`` as data; styles come from theme variables.
+Feed text only ever enters a ``Content`` as data; styles come from theme variables. The lead
+image (see :mod:`~newsreader.tui.widgets.lead_image`) is drawn only on terminals with an image
+protocol, and arrives after the text: opening an article never waits for it.
 """
 
 from __future__ import annotations
@@ -8,14 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from newsreader.feeds.images import lead_image_url
+from newsreader.library import Library
 from newsreader.models import Article, BlockKind, EntityType, Mention, TextBlock
 from newsreader.tui.text import safe_block, safe_line, when_text
+from newsreader.tui.widgets.lead_image import LeadImage
 
 HINT = "Select an article and press enter to read it."
 WORDS_PER_MINUTE = 230
@@ -159,6 +166,8 @@ class ArticleReader(VerticalScroll, can_focus=True):
     article: reactive[Article | None] = reactive(None, always_update=True)
     entities: reactive[bool] = reactive(True)
     """Colour entity mentions (``e`` toggles)."""
+    images: reactive[bool] = reactive(True)
+    """Draw the lead image where the terminal can (``[ui] images``; :meth:`toggle_images`)."""
 
     def __init__(
         self,
@@ -176,17 +185,50 @@ class ArticleReader(VerticalScroll, can_focus=True):
         if self._max_width > 0:
             for part in self.query(Static):
                 part.styles.max_width = self._max_width
+        # The app's library fetches and caches the images; a reader without one draws none.
+        library = getattr(self.app, "library", None)
+        if isinstance(library, Library):
+            self.lead_image.fetch = library.lead_image
+            self.images = library.settings.ui.images != "off"
 
     def compose(self) -> ComposeResult:
         yield Static(Content(HINT), id="reader-header")
+        yield LeadImage(max_width=self._max_width, id="reader-image")
         yield Static(Content(""), id="reader-body")
+
+    @property
+    def lead_image(self) -> LeadImage:
+        return self.query_one("#reader-image", LeadImage)
+
+    def toggle_images(self) -> bool:
+        """Lead images on or off for this session; returns whether they are now on."""
+        self.images = not self.images
+        return self.images
 
     def watch_article(self, article: Article | None) -> None:
         self._show(article)
+        self._show_image(article)
         self.scroll_home(animate=False)
 
     def watch_entities(self) -> None:
         self._show(self.article)
+
+    def watch_images(self) -> None:
+        self._show_image(self.article)
+
+    def _show_image(self, article: Article | None) -> None:
+        url = lead_image_url(article.body_blocks) if article is not None else None
+        self.lead_image.show(url if self.images else None)
+
+    def on_resize(self) -> None:
+        self.lead_image.refit()
+
+    @on(LeadImage.Drawn)
+    def _image_drawn(self, event: LeadImage.Drawn) -> None:
+        # Already reading further down: the picture above must not move the text.
+        if self.scroll_y > 0:
+            rows = event.rows
+            self.call_after_refresh(lambda: self.scroll_relative(y=rows, animate=False))
 
     def _show(self, article: Article | None) -> None:
         header = self.query_one("#reader-header", Static)
