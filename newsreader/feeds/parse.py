@@ -24,6 +24,7 @@ from urllib.parse import urljoin, urlsplit
 import feedparser
 from lxml import etree
 
+from newsreader.feeds import fastparse
 from newsreader.feeds.content import (
     blocks_to_text,
     clean_text,
@@ -284,16 +285,20 @@ def _parse_xml_feed(body: bytes, url: str, charset: str | None, now: datetime) -
     has_bom = body.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"))
     if charset and not has_bom and not _XML_ENCODING_RE.match(body, 0, 512):
         headers["content-type"] = f"application/xml; charset={charset}"
-    try:
-        # A stream, never bytes or str: feedparser opens strings that look like URLs or paths.
-        result = feedparser.parse(
-            io.BytesIO(body),
-            sanitize_html=False,
-            resolve_relative_uris=False,
-            response_headers=headers,
-        )
-    except Exception as exc:  # feedparser is meant not to raise; be sure of it
-        raise NotAFeedError(JUNK_MESSAGE) from exc
+    # Well-formed RSS 2.0/1.0 and Atom 1.0 (most feeds) are read by lxml into the same result
+    # feedparser gives, 2-3 times faster; anything else goes to feedparser itself.
+    result = fastparse.fast_entries(body, headers["content-type"])
+    if result is None:
+        try:
+            # A stream, never bytes or str: feedparser opens strings that look like URLs or paths.
+            result = feedparser.parse(
+                io.BytesIO(body),
+                sanitize_html=False,
+                resolve_relative_uris=False,
+                response_headers=headers,
+            )
+        except Exception as exc:  # feedparser is meant not to raise; be sure of it
+            raise NotAFeedError(JUNK_MESSAGE) from exc
     entries: list[Any] = result.get("entries") or []
     version = result.get("version") or ""
     if not entries and not version:
