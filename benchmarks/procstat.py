@@ -6,6 +6,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -68,6 +69,42 @@ def measure(cmd: list[str], env: dict[str, str] | None = None, interval: float =
     done.set()
     sampler.join()
     return RunStats(seconds, peak / 1024, proc.returncode, out, err)
+
+
+def _high_water_kb(pid: int) -> int | None:
+    """The process's peak RSS so far (``VmHWM``); None once it has exited."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return None  # a zombie: its memory is gone
+
+
+def measure_exact(
+    cmd: list[str], env: dict[str, str] | None = None, timeout: float = 600
+) -> RunStats:
+    """Like :func:`measure`, for one process that starts no others: its peak RSS is the
+    kernel's high-water mark (``VmHWM``), read every millisecond until it exits, so a short
+    run's peak is not missed between samples. (Not ``wait4``'s ``ru_maxrss``: on Linux that
+    includes the RSS of the process that spawned it, here the benchmark itself.)"""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})}
+        )
+        peak = 0
+        while proc.poll() is None:
+            peak = max(peak, _high_water_kb(proc.pid) or 0)
+            if time.perf_counter() - start > timeout:
+                proc.kill()
+            time.sleep(0.001)
+        seconds = time.perf_counter() - start
+        out.seek(0)
+        err.seek(0)
+        return RunStats(seconds, peak / 1024, proc.returncode, out.read(), err.read())
 
 
 # --- process families (the crash test and benchmark kill a refresh and all it started) ---
