@@ -381,7 +381,7 @@ def serve_in_threads(feedset: FeedSet, hosts: int = 1, latency: float = 0.0) -> 
     """Serve ``feedset`` from ``hosts`` servers (ports of 127.0.0.1, which a reader counts as
     as many hosts: its per-host cap on requests in flight applies to each, as it would to
     distinct sites) in threads of this process; switch its mode and generation between runs."""
-    return Hosts([make_server(feedset, latency) for _ in range(max(1, hosts))])
+    return Hosts([make_server(feedset, latency) for _ in range(max(1, min(hosts, feedset.feeds)))])
 
 
 def serve_in_process(
@@ -422,7 +422,8 @@ def main() -> None:
     feedset.mode, feedset.generation = args.mode, args.generation
     feedset.prepare(args.generation + 1)
     latency = args.latency_ms / 1000
-    servers = [make_server(feedset, latency, args.port if i == 0 else 0) for i in range(args.hosts)]
+    count = max(1, min(args.hosts, args.feeds))
+    servers = [make_server(feedset, latency, args.port if i == 0 else 0) for i in range(count)]
     hosts = Hosts(servers)
     print(
         f"serving {args.feeds} feeds at {' '.join(hosts.feed_urls.bases)} /feed/N.xml (feed N on host "

@@ -36,7 +36,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from feedserver import DEFAULT_HOSTS, FeedSet, serve_in_threads, tcp_drops
-from procstat import RunStats, measure
+from procstat import RunStats, measure, measure_exact
 
 CASES = ("cold", "warm", "unchanged", "changed")
 TARGETS = {"cold": 0.8, "warm": 0.2, "unchanged": 0.2}  # newsreader / Newsboat's best
@@ -89,7 +89,9 @@ class Runner:
         self, case: str | None, name: str, cmd: list[str], env: dict[str, str] | None = None
     ) -> RunStats:
         before = tcp_drops()
-        stats = measure(cmd, env)
+        # Newsboat is one process: its own high-water mark, exact even for a short run.
+        # newsreader has worker processes: the family's RSS, sampled.
+        stats = measure_exact(cmd, env) if name.startswith("newsboat") else measure(cmd, env)
         if stats.returncode != 0:
             print(f"{name} failed ({case}): {stats.stderr[-2000:]}", file=sys.stderr)
             sys.exit(1)
@@ -123,7 +125,7 @@ def report(
         "feeds": args.feeds,
         "items_per_feed": args.items if args.corpus is None else None,
         "corpus": str(args.corpus) if args.corpus else "generated",
-        "hosts": args.hosts,
+        "hosts": min(args.hosts, args.feeds),
         "runs": args.runs,
     }
     for name, stats in runs.items():
