@@ -486,11 +486,13 @@ class Library:
         analysed = total = 0
         while True:
             arrived.clear()
-            ids = await asyncio.to_thread(reader.unanalysed_ids, ANALYSER_VERSION)
-            ids = [i for i in ids if i not in self._unanalysable]
-            if ids and polling() and self._defer_analysis:
+            if polling() and self._defer_analysis:
+                # Deferred until every feed is stored: no need to look for work (a scan of
+                # every article) each time a feed arrives; the refresh's end wakes us.
                 await arrived.wait()
                 continue
+            ids = await asyncio.to_thread(reader.unanalysed_ids, ANALYSER_VERSION)
+            ids = [i for i in ids if i not in self._unanalysable]
             if not ids:
                 if not polling():
                     break
